@@ -1,0 +1,154 @@
+// A faaslet's manifest: what it is called, which region kinds it reads and writes, and its parameters
+// with types and defaults. Parameters are parsed here and nowhere else — the CLI, HTTP query strings and
+// chain YAML all hand raw values to parseParams, which packs them into the context's f64 slots.
+import { CTX_MAX_PARAMS } from './layout.js'
+import { fail } from '../../errors/index.js'
+
+export type RegionKindName = 'mvt' | 'points' | 'features' | 'clusters' | 'grid' | 'image'
+
+export type ParamType = 'int' | 'number' | 'bool' | 'enum' | 'crs' | 'bbox'
+
+export interface ParamSpec {
+  name: string
+  type: ParamType
+  doc: string
+  /** absent = required */
+  default?: number | boolean | string | number[]
+  min?: number
+  max?: number
+  /** enum: the accepted names; the slot holds the index */
+  values?: string[]
+  /** crs: the EPSG codes accepted (ranges written as [lo, hi] pairs in crsRanges) */
+  crsRanges?: Array<[number, number]>
+}
+
+export interface InputSpec {
+  name: string
+  kinds: RegionKindName[]
+  /** fan-in faaslets take several regions of the same kind */
+  variadic?: boolean
+}
+
+export interface OutputSpec {
+  name: string
+  kind: RegionKindName
+}
+
+export interface Manifest {
+  name: string
+  version: string
+  description: string
+  /** static slot in the arena (see layout.ts): base address = slot × STATIC_SLOT_BYTES */
+  slot: number
+  inputs: InputSpec[]
+  outputs: OutputSpec[]
+  params: ParamSpec[]
+  /** per-invocation time limit in ms unless the tenant sets a lower one */
+  timeLimitMs?: number
+}
+
+export type RawParams = Record<string, unknown>
+
+/** Number of f64 slots a parameter occupies. */
+export function paramWidth(p: ParamSpec): number {
+  return p.type === 'bbox' ? 4 : 1
+}
+
+export function paramSlots(m: Manifest): number {
+  return m.params.reduce((n, p) => n + paramWidth(p), 0)
+}
+
+/** Parses one raw value (string from a CLI/query, or a YAML/JSON scalar) into its slot values. */
+export function parseParam(m: Manifest, p: ParamSpec, raw: unknown): number[] {
+  const bad = (why: string) => fail('E_BAD_PARAM', p.name, `${why} (${describeParam(p)})`)
+  switch (p.type) {
+    case 'int':
+    case 'number': {
+      const v = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN
+      if (!Number.isFinite(v)) throw bad(`expected a number, got ${JSON.stringify(raw)}`)
+      if (p.type === 'int' && !Number.isInteger(v)) throw bad(`expected an integer, got ${v}`)
+      if (p.min !== undefined && v < p.min) throw bad(`${v} is below the minimum ${p.min}`)
+      if (p.max !== undefined && v > p.max) throw bad(`${v} is above the maximum ${p.max}`)
+      return [v]
+    }
+    case 'bool': {
+      if (raw === true || raw === 'true' || raw === '1' || raw === 1) return [1]
+      if (raw === false || raw === 'false' || raw === '0' || raw === 0) return [0]
+      throw bad(`expected true or false, got ${JSON.stringify(raw)}`)
+    }
+    case 'enum': {
+      const values = p.values ?? []
+      const i = typeof raw === 'string' ? values.indexOf(raw) : -1
+      if (i < 0) throw bad(`expected one of ${values.join(', ')}, got ${JSON.stringify(raw)}`)
+      return [i]
+    }
+    case 'crs': {
+      const code = parseCrs(raw)
+      if (code === null) throw bad(`expected an EPSG code like EPSG:3857, got ${JSON.stringify(raw)}`)
+      const ok = (p.crsRanges ?? []).some(([lo, hi]) => code >= lo && code <= hi)
+      if (!ok) throw fail('E_BAD_PARAM', p.name, `EPSG:${code} is not supported by ${m.name} (${describeParam(p)})`)
+      return [code]
+    }
+    case 'bbox': {
+      const parts = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null
+      const nums = parts?.map((x) => (typeof x === 'number' ? x : Number(String(x).trim())))
+      if (!nums || nums.length !== 4 || nums.some((x) => !Number.isFinite(x))) {
+        throw bad(`expected four numbers w,s,e,n, got ${JSON.stringify(raw)}`)
+      }
+      if (nums[1] > nums[3]) throw bad(`south ${nums[1]} is above north ${nums[3]}`)
+      return nums
+    }
+  }
+}
+
+export function parseCrs(raw: unknown): number | null {
+  if (typeof raw === 'number' && Number.isInteger(raw)) return raw
+  if (typeof raw !== 'string') return null
+  const m = /^(?:EPSG:)?(\d{4,5})$/i.exec(raw.trim())
+  return m ? Number(m[1]) : null
+}
+
+export function describeParam(p: ParamSpec): string {
+  switch (p.type) {
+    case 'enum': return `one of ${(p.values ?? []).join(' | ')}`
+    case 'crs': return `EPSG code: ${(p.crsRanges ?? []).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ')}`
+    case 'bbox': return 'w,s,e,n'
+    case 'bool': return 'true | false'
+    default: {
+      const range = p.min !== undefined || p.max !== undefined ? ` in [${p.min ?? '-inf'}, ${p.max ?? 'inf'}]` : ''
+      return `${p.type === 'int' ? 'integer' : 'number'}${range}`
+    }
+  }
+}
+
+/** Packs raw parameters into slot values in manifest order, applying defaults; rejects unknown names. */
+export function parseParams(m: Manifest, raw: RawParams): Float64Array {
+  const known = new Set(m.params.map((p) => p.name))
+  for (const name of Object.keys(raw)) {
+    if (!known.has(name)) throw fail('E_UNKNOWN_PARAM', name, m.name, m.params.map((p) => p.name).join(', ') || 'none')
+  }
+  const out = new Float64Array(paramSlots(m))
+  if (out.length > CTX_MAX_PARAMS) throw new Error(`${m.name}: manifest declares ${out.length} parameter slots, the ABI allows ${CTX_MAX_PARAMS}`)
+  let slot = 0
+  for (const p of m.params) {
+    const value = raw[p.name] !== undefined ? raw[p.name] : p.default
+    if (value === undefined) throw fail('E_MISSING_PARAM', p.name, m.name)
+    for (const v of parseParam(m, p, value)) out[slot++] = v
+  }
+  return out
+}
+
+/** Slot values back to named values (for logs, cache keys and the copy/HTTP baselines). */
+export function formatParams(m: Manifest, slots: Float64Array): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  let slot = 0
+  for (const p of m.params) {
+    if (p.type === 'bbox') out[p.name] = Array.from(slots.subarray(slot, slot + 4))
+    else if (p.type === 'enum') out[p.name] = p.values?.[slots[slot]]
+    else if (p.type === 'bool') out[p.name] = slots[slot] !== 0
+    else if (p.type === 'crs') out[p.name] = `EPSG:${slots[slot]}`
+    else out[p.name] = slots[slot]
+    slot += paramWidth(p)
+  }
+  return out
+}
