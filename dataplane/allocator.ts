@@ -170,7 +170,23 @@ export class InvocationHeap {
   /** bytes handed out by alloc (what the faaslets and codecs asked for) */
   allocatedBytes = 0
 
-  constructor(readonly arena: Arena, readonly invocation: number, private readonly minRunChunks = 4) {}
+  /** chunk bytes claimed so far by this heap */
+  claimedBytes = 0
+
+  /**
+   * `limitBytes` caps what this one heap may claim — the baselines run every tenant on one private memory
+   * per worker, so they enforce the tenant's quota per invocation here instead of per arena.
+   */
+  constructor(readonly arena: Arena, readonly invocation: number, private readonly minRunChunks = 4, private readonly limitBytes = Infinity) {}
+
+  private claim(n: number): number {
+    if (this.claimedBytes + n * CHUNK_BYTES > this.limitBytes) {
+      throw fail('E_QUOTA_EXCEEDED', this.arena.tenant, this.limitBytes, n * CHUNK_BYTES)
+    }
+    const base = claimChunks(this.arena, this.invocation, n)
+    this.claimedBytes += n * CHUNK_BYTES
+    return base
+  }
 
   alloc(size: number, align: number): number {
     const bytes = size >>> 0 // a wasm i32 arrives signed: a huge request must not look negative
@@ -182,11 +198,11 @@ export class InvocationHeap {
       let n = Math.max(this.minRunChunks, fit)
       let base: number
       try {
-        base = claimChunks(this.arena, this.invocation, n)
+        base = this.claim(n)
       } catch (e) {
         if (n === fit) throw e
         n = fit // near the quota: take only what this allocation needs
-        base = claimChunks(this.arena, this.invocation, n)
+        base = this.claim(n)
       }
       this.end = base + n * CHUNK_BYTES
       ptr = Math.ceil(base / a) * a

@@ -2,8 +2,8 @@
 // (tests/faaslets/) to faaslets/build/, with the flags the ABI requires, and checks each binary against
 // the ABI before anything may load it. Deterministic: same sources, same bytes. Run by `npm install`.
 import asc from 'assemblyscript/asc'
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname, join, relative, resolve } from 'node:path'
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { STATIC_SLOT_BYTES, STATIC_SLOT_COUNT, STATIC_SLOT_FIRST, PAGE_SIZE } from './abi/layout.js'
 import type { Manifest } from './abi/manifest.js'
@@ -66,7 +66,9 @@ for (const t of all) {
   if (other) throw new Error(`${t.manifest.name} and ${other} both claim static slot ${t.manifest.slot}`)
   slots.set(t.manifest.slot, t.manifest.name)
 }
+// `tsx faaslets/build.ts heatmap cluster` rebuilds only those (while developing one faaslet)
+const only = process.argv.slice(2)
+const chosen = only.length ? all.filter((t) => only.includes(t.manifest.name)) : all
 const started = Date.now()
-for (const t of all) await compile(t)
-writeFileSync('faaslets/build/index.json', JSON.stringify(all.map((t) => ({ name: t.manifest.name, wasm: relative('faaslets/build', t.out) })), null, 2) + '\n')
-console.log(`faaslets: built ${all.length} modules in ${Date.now() - started} ms`)
+for (const t of chosen) await compile(t)
+console.log(`faaslets: built ${chosen.map((t) => t.manifest.name).join(', ')} in ${Date.now() - started} ms`)

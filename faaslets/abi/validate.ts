@@ -30,7 +30,7 @@ export function checkModule(bytes: Uint8Array, opts: CheckOptions = {}): string[
   } catch (e) {
     return [...problems, `not a valid WebAssembly module: ${(e as Error).message}`]
   }
-  if (!WebAssembly.validate(bytes)) problems.push('the engine rejects the module (WebAssembly.validate failed)')
+  if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) problems.push('the engine rejects the module (WebAssembly.validate failed)')
 
   let memory = false
   for (const imp of info.imports) {

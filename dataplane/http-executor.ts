@@ -1,0 +1,156 @@
+// The HTTP-per-function baseline executor: every faaslet a process of its own on 127.0.0.1, called in turn
+// over HTTP with msgpack bodies (keep-alive connections). A call past the time limit is abandoned and the
+// process killed and restarted, like a serverless platform would.
+import { fork, type ChildProcess } from 'node:child_process'
+import { Agent, request } from 'node:http'
+import { Packr, Unpackr } from 'msgpackr'
+import { ScratchMemory, type Descriptor } from '../faaslets/abi/region.js'
+import type { Catalog } from '../faaslets/catalog.js'
+import { fail, revive } from '../errors/index.js'
+import { copyBytes, countCopied, newCopyCounter, type CopyCounter } from './copy-counter.js'
+import type { CopyRunResult } from './copy-executor.js'
+import { isStepRef, type Plan, type PlanRef } from './plan.js'
+import type { StepTiming } from './segment.js'
+import { workerEntry } from './worker-entry.js'
+
+interface FunctionProcess {
+  child: ChildProcess
+  port: number
+  key: string
+}
+
+export class HttpExecutor {
+  private readonly procs = new Map<string, Promise<FunctionProcess>>()
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 })
+  private readonly packr = new Packr()
+  private readonly unpackr = new Unpackr()
+
+  private constructor(private readonly catalog: Catalog) {}
+
+  static async start(catalog: Catalog): Promise<HttpExecutor> {
+    return new HttpExecutor(catalog)
+  }
+
+  /** The process serving `faaslet`, started on first use (and again after it was killed). */
+  private proc(faaslet: string): Promise<FunctionProcess> {
+    const entry = this.catalog.get(faaslet)
+    const name = entry.manifest.name
+    const key = this.catalog.key(name)
+    const have = this.procs.get(name)
+    if (have) return have.then((p) => (p.key === key && p.child.exitCode === null ? p : this.spawn(name)))
+    return this.spawn(name)
+  }
+
+  private spawn(name: string): Promise<FunctionProcess> {
+    const old = this.procs.get(name)
+    if (old) void old.then((p) => p.child.kill('SIGKILL'))
+    const e = this.catalog.get(name)
+    const key = this.catalog.key(name)
+    const server = workerEntry('http-function-server')
+    const p = new Promise<FunctionProcess>((resolve, reject) => {
+      const child = fork(server.filename, [e.wasmPath, JSON.stringify(e.manifest)], { execArgv: server.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      child.once('message', (m: { port: number }) => resolve({ child, port: m.port, key }))
+      child.once('exit', (code) => reject(new Error(`function process ${name} exited with ${code}`)))
+    })
+    this.procs.set(name, p)
+    return p
+  }
+
+  private post(port: number, body: Buffer, timeoutMs: number): Promise<{ status: number; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/invoke', agent: this.agent, headers: { 'content-type': 'application/msgpack', 'content-length': body.length } }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) }))
+        res.on('error', reject)
+      })
+      req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { timeout: true })))
+      req.on('error', reject)
+      req.end(body)
+    })
+  }
+
+  /** Warms every function process a plan uses (process start is not what the benchmark measures). */
+  async warm(plan: Plan, write: (mem: ScratchMemory) => Descriptor[]): Promise<void> {
+    await this.run(plan, write, { timeLimitMs: 60_000 })
+  }
+
+  async run(plan: Plan, write: (mem: ScratchMemory) => Descriptor[], opts: { timeLimitMs: number; quotaBytes?: number }): Promise<CopyRunResult> {
+    const copied: CopyCounter = newCopyCounter()
+    const scratch = new ScratchMemory()
+    const inputs = write(scratch)
+    copied.boundary += inputs.reduce((n, d) => n + d.len, 0)
+    const t0 = performance.now()
+    const keyOf = (r: PlanRef) => (isStepRef(r) ? `s${r.step}.${r.output}` : `i${r.input}`)
+    const uses = new Map<string, number>()
+    for (const s of plan.steps) for (const r of s.inputs) uses.set(keyOf(r), (uses.get(keyOf(r)) ?? 0) + 1)
+    for (const r of plan.outputs) uses.set(keyOf(r), (uses.get(keyOf(r)) ?? 0) + 1)
+    const regions = new Map<string, Uint8Array>()
+    inputs.forEach((d, i) => regions.set(`i${i}`, scratch.bytes().subarray(d.ptr, d.ptr + d.len)))
+
+    const timings: StepTiming[] = []
+    const done = new Set<number>()
+    const started = new Set<number>()
+    const running = new Map<number, Promise<number>>()
+    const runStep = async (i: number): Promise<number> => {
+      const s = plan.steps[i]
+      const manifest = this.catalog.manifest(s.faaslet)
+      const wanted = manifest.outputs.map((_, k) => (uses.get(`s${i}.${k}`) ?? 0) > 0)
+      const ins = s.inputs.map((r) => regions.get(keyOf(r))!)
+      const packed = this.packr.pack({ params: s.params, inputs: ins, wanted, quotaBytes: opts.quotaBytes ?? 1 << 30 })
+      const body = Buffer.from(packed.buffer, packed.byteOffset, packed.length)
+      const hop = (r: PlanRef): keyof CopyCounter => (isStepRef(r) ? 'betweenStages' : 'boundary')
+      s.inputs.forEach((r, k) => countCopied(copied, hop(r), ins[k].length * 2)) // encode + socket
+      const fp = await this.proc(s.faaslet)
+      let res: { status: number; body: Buffer }
+      try {
+        res = await this.post(fp.port, body, opts.timeLimitMs)
+      } catch (e) {
+        if ((e as { timeout?: boolean }).timeout) {
+          void this.spawn(manifest.name) // kill the stuck process and start a fresh one
+          throw fail('E_FAASLET_TIMEOUT', `${plan.name}/${s.id}`, opts.timeLimitMs)
+        }
+        throw fail('E_WORKER_DIED', `${plan.name}/${s.id}`, (e as Error).message)
+      }
+      const reply = this.unpackr.unpack(res.body) as { outputs?: Uint8Array[]; ms?: number; copiedIn?: number; error?: { code: string; message: string } }
+      if (reply.error) throw revive(reply.error)
+      const final = new Set(plan.outputs.map(keyOf))
+      reply.outputs!.forEach((o, k) => {
+        regions.set(`s${i}.${k}`, o)
+        const key = `s${i}.${k}`
+        if (o.length) countCopied(copied, final.has(key) && (uses.get(key) ?? 0) <= 1 ? 'boundary' : 'betweenStages', o.length * 2) // encode + socket
+      })
+      countCopied(copied, s.inputs.some(isStepRef) ? 'betweenStages' : 'boundary', reply.copiedIn ?? 0)
+      timings.push({ step: i, ms: reply.ms ?? 0, inputs: [], outputs: [] })
+      done.add(i)
+      return i
+    }
+    while (done.size < plan.steps.length) {
+      plan.steps.forEach((s, i) => {
+        if (started.has(i) || !s.inputs.every((r) => !isStepRef(r) || done.has(r.step))) return
+        started.add(i)
+        running.set(i, runStep(i))
+      })
+      if (running.size === 0) throw new Error(`${plan.name}: steps wait on each other`)
+      const finished = await Promise.race(running.values())
+      running.delete(finished)
+    }
+    const out = new ScratchMemory()
+    const outputs = plan.outputs.map((r) => {
+      const region = regions.get(keyOf(r))!
+      const ptr = out.alloc(region.length, 8)
+      copyBytes(copied, 'boundary', out.bytes(), ptr, region, 0, region.length)
+      return { ptr, len: region.length }
+    })
+    const totalMs = performance.now() - t0
+    timings.sort((a, b) => a.step - b.step)
+    return { outputs, bytes: () => out.bytes(), timings, totalMs, computeMs: timings.reduce((n, t) => n + t.ms, 0), copied, instantiations: 0 }
+  }
+
+  async close(): Promise<void> {
+    const procs = await Promise.allSettled(this.procs.values())
+    for (const p of procs) if (p.status === 'fulfilled') p.value.child.kill('SIGKILL')
+    this.procs.clear()
+    this.agent.destroy()
+  }
+}
