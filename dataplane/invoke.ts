@@ -76,8 +76,9 @@ export function invokeFaaslet(
     } catch (e) {
       throw fail('E_FAASLET_BAD_OUTPUT', manifest.name, (e as Error).message)
     }
-    const want = KIND_BY_NAME[manifest.outputs[i].kind]
-    if (kind !== want) throw fail('E_FAASLET_BAD_OUTPUT', manifest.name, `output ${i} is ${NAME_BY_KIND[kind]}, manifest says ${manifest.outputs[i].kind}`)
+    const declared = manifest.outputs[i].kind
+    const want = declared === 'same-as-input' ? dv.getUint16(inputs[0].ptr + L.HDR_KIND, true) : KIND_BY_NAME[declared]
+    if (kind !== want) throw fail('E_FAASLET_BAD_OUTPUT', manifest.name, `output ${i} is ${NAME_BY_KIND[kind]}, manifest says ${declared === 'same-as-input' ? NAME_BY_KIND[want] : declared}`)
     outputs.push(d)
   }
   return outputs

@@ -28,6 +28,12 @@ export const ERRORS = {
   E_FAASLET_BAD_OUTPUT: { status: 500, message: "%s returned an invalid output region: %s" },
   E_ABI_MISMATCH: { status: 500, message: "%s: %s" },
 
+  // chains
+  E_CHAIN_INVALID: { status: 400, message: "%s: %s" },
+  E_UNKNOWN_CHAIN: { status: 404, message: 'unknown chain "%s" (known: %s)' },
+  E_CHAIN_NAME: { status: 400, message: 'invalid chain name "%s": use 1-63 lowercase letters, digits and dashes' },
+  E_CHAIN_READONLY: { status: 409, message: 'chain "%s" ships with graticule and cannot be %s' },
+
   // dataplane
   E_QUOTA_EXCEEDED: { status: 507, message: "tenant %s: memory quota of %s bytes exceeded (asked for %s more)" },
   E_ARENA_EXHAUSTED: { status: 507, message: "tenant %s: arena cannot grow to hold %s more bytes" },

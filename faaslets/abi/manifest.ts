@@ -31,7 +31,8 @@ export interface InputSpec {
 
 export interface OutputSpec {
   name: string
-  kind: RegionKindName
+  /** `same-as-input`: the kind of input 0 (e.g. reproject keeps points points and features features) */
+  kind: RegionKindName | 'same-as-input'
 }
 
 export interface Manifest {

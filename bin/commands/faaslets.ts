@@ -1,0 +1,24 @@
+// graticule faaslets: the faaslets this installation knows, with inputs, outputs and parameters.
+import { describeParam } from '../../faaslets/abi/manifest.js'
+import { Catalog } from '../../faaslets/catalog.js'
+
+export async function faasletsCommand(args: string[]): Promise<number> {
+  const catalog = Catalog.load({ includeTest: args.includes('--test') })
+  const json = args.includes('--json')
+  if (json) {
+    console.log(JSON.stringify(catalog.list().map((e) => e.manifest), null, 2))
+    return 0
+  }
+  for (const { manifest: m } of catalog.list()) {
+    const ins = m.inputs.map((i) => `${i.name}: ${i.kinds.join('|')}${i.variadic ? '…' : ''}`).join(', ')
+    const outs = m.outputs.map((o) => `${o.name}: ${o.kind}`).join(', ')
+    console.log(`${m.name}@${m.version}  (${ins}) -> (${outs})`)
+    console.log(`  ${m.description}`)
+    for (const p of m.params) {
+      const dflt = p.default === undefined ? 'required' : `default ${Array.isArray(p.default) ? p.default.join(',') : p.default}`
+      console.log(`  --param ${p.name}=<${describeParam(p)}>  ${dflt}  ${p.doc}`)
+    }
+    console.log('')
+  }
+  return 0
+}
