@@ -28,6 +28,15 @@ export const ERRORS = {
   E_FAASLET_BAD_OUTPUT: { status: 500, message: "%s returned an invalid output region: %s" },
   E_ABI_MISMATCH: { status: 500, message: "%s: %s" },
 
+  // HTTP
+  E_NOT_FOUND: { status: 404, message: "no route %s %s" },
+  E_BAD_REQUEST: { status: 400, message: "%s" },
+  E_UNAUTHORIZED: { status: 401, message: "this needs Authorization: Bearer <GRATICULE_TOKEN>" },
+  E_NOT_READY: { status: 503, message: "not ready: %s" },
+  E_SHUTTING_DOWN: { status: 503, message: "the gateway is shutting down" },
+  E_INTERNAL: { status: 500, message: "internal error: %s" },
+  E_NO_LIVE_DATA: { status: 404, message: "no window has closed yet: %s" },
+
   // chains
   E_CHAIN_INVALID: { status: 400, message: "%s: %s" },
   E_UNKNOWN_CHAIN: { status: 404, message: 'unknown chain "%s" (known: %s)' },

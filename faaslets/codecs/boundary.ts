@@ -1,0 +1,179 @@
+// The chain boundary: what users send (tile bytes, GeoJSON, CSV, NDJSON, grids, PNG) becomes the one input
+// region, and output regions become what users get back (PNG, GeoJSON, grid JSON, CSV, MVT). The CLI and
+// the gateway both go through here, so a file and an HTTP body of the same format behave the same.
+import * as L from '../abi/layout.js'
+import { checkRegion, type Descriptor, type RegionMemory } from '../abi/region.js'
+import type { RegionKindName } from '../abi/manifest.js'
+import { fail } from '../../errors/index.js'
+import { clustersToGeoJSON, readClusters } from './clusters.js'
+import { readFeatures, writeFeatures } from './features.js'
+import { gridToJson, imageToPng, pngToImage, writeGridJson } from './grid.js'
+import { gunzipTile, readMvt, writeMvt, type TileAddress } from './mvt.js'
+import { pointsFromCsv, pointsFromGeoJSON, pointsToCsv, pointsToGeoJSON, readPoints, writePoints, type PointArrays } from './points.js'
+
+export type InputFormat = 'mvt' | 'geojson' | 'csv' | 'ndjson' | 'grid' | 'png'
+export type OutputFormat = 'png' | 'geojson' | 'grid' | 'mvt' | 'csv'
+
+export const MEDIA_TYPES: Record<OutputFormat, string> = {
+  png: 'image/png',
+  geojson: 'application/geo+json',
+  grid: 'application/json',
+  mvt: 'application/vnd.mapbox-vector-tile',
+  csv: 'text/csv; charset=utf-8',
+}
+
+export function inputFormatFromPath(path: string): InputFormat {
+  const p = path.toLowerCase()
+  if (/\.(mvt|pbf)(\.gz)?$/.test(p)) return 'mvt'
+  if (p.endsWith('.grid.json')) return 'grid'
+  if (p.endsWith('.geojson') || p.endsWith('.json')) return 'geojson'
+  if (p.endsWith('.csv')) return 'csv'
+  if (p.endsWith('.ndjson') || p.endsWith('.jsonl')) return 'ndjson'
+  if (p.endsWith('.png')) return 'png'
+  throw fail('E_BAD_FORMAT', path, 'unknown extension; use .mvt/.pbf, .geojson/.json, .csv, .ndjson, .grid.json or .png')
+}
+
+export function outputFormatFromPath(path: string): OutputFormat {
+  const p = path.toLowerCase()
+  if (p.endsWith('.png')) return 'png'
+  if (p.endsWith('.grid.json')) return 'grid'
+  if (p.endsWith('.geojson') || p.endsWith('.json')) return 'geojson'
+  if (p.endsWith('.csv')) return 'csv'
+  if (p.endsWith('.mvt') || p.endsWith('.pbf')) return 'mvt'
+  throw fail('E_BAD_FORMAT', path, 'unknown extension; use .png, .geojson/.json, .grid.json, .csv or .mvt')
+}
+
+/** Content type (without parameters) → input format. */
+export function inputFormatFromMedia(contentType: string | undefined): InputFormat | null {
+  const t = (contentType ?? '').split(';')[0].trim().toLowerCase()
+  switch (t) {
+    case 'application/vnd.mapbox-vector-tile':
+    case 'application/x-protobuf':
+    case 'application/octet-stream':
+      return 'mvt'
+    case 'application/geo+json':
+    case 'application/json':
+      return 'geojson'
+    case 'text/csv':
+      return 'csv'
+    case 'application/x-ndjson':
+    case 'application/ndjson':
+    case 'application/jsonl':
+      return 'ndjson'
+    case 'image/png':
+      return 'png'
+    default:
+      return null
+  }
+}
+
+export const INPUT_MEDIA_TYPES = ['application/vnd.mapbox-vector-tile', 'application/x-protobuf', 'application/octet-stream', 'application/geo+json', 'application/json', 'text/csv', 'application/x-ndjson', 'image/png']
+
+/** An input parsed and checked, ready to be written into any memory (parse once, write per mode). */
+export type PreparedInput =
+  | { kind: 'mvt'; bytes: Uint8Array; tile?: TileAddress }
+  | { kind: 'points'; points: PointArrays }
+  | { kind: 'features'; json: unknown }
+  | { kind: 'grid'; json: unknown }
+  | { kind: 'image'; png: Uint8Array }
+
+const text = (b: Uint8Array) => new TextDecoder('utf-8', { fatal: false }).decode(b)
+
+function parseJson(b: Uint8Array): unknown {
+  try {
+    return JSON.parse(text(b))
+  } catch (e) {
+    throw fail('E_BAD_GEOJSON', `not JSON: ${(e as Error).message}`)
+  }
+}
+
+/** NDJSON: one GeoJSON Feature or one {lon, lat[, value|weight][, id]} object per line. */
+export function pointsFromNdjson(b: Uint8Array): PointArrays {
+  const features: unknown[] = []
+  text(b).split('\n').forEach((line, i) => {
+    const l = line.trim()
+    if (!l) return
+    let o: Record<string, unknown>
+    try {
+      o = JSON.parse(l)
+    } catch {
+      throw fail('E_BAD_CSV', i + 1, 'not a JSON object')
+    }
+    if (o && o.type === 'Feature') features.push(o)
+    else if (o && typeof o.lon === 'number' && typeof o.lat === 'number') {
+      const w = typeof o.weight === 'number' ? o.weight : typeof o.value === 'number' ? o.value : 1
+      features.push({ type: 'Feature', id: typeof o.id === 'number' ? o.id : undefined, geometry: { type: 'Point', coordinates: [o.lon, o.lat] }, properties: { weight: w } })
+    } else throw fail('E_BAD_CSV', i + 1, 'expected a GeoJSON Feature or {lon, lat, value}')
+  })
+  return pointsFromGeoJSON({ type: 'FeatureCollection', features })
+}
+
+/** Parses bytes of `format` into what a region of kind `want` holds; refuses what cannot become one. */
+export async function prepareInput(bytes: Uint8Array, format: InputFormat, want: RegionKindName, tile?: TileAddress): Promise<PreparedInput> {
+  const wrong = () => fail('E_BAD_FORMAT', format, `a ${format} body cannot become ${want} input`)
+  switch (want) {
+    case 'mvt':
+      if (format !== 'mvt') throw wrong()
+      return { kind: 'mvt', bytes: await gunzipTile(bytes), tile }
+    case 'points':
+      if (format === 'geojson') return { kind: 'points', points: pointsFromGeoJSON(parseJson(bytes)) }
+      if (format === 'csv') return { kind: 'points', points: pointsFromCsv(text(bytes)) }
+      if (format === 'ndjson') return { kind: 'points', points: pointsFromNdjson(bytes) }
+      throw wrong()
+    case 'features':
+      if (format === 'geojson') return { kind: 'features', json: parseJson(bytes) }
+      throw wrong()
+    case 'grid':
+      if (format === 'grid' || format === 'geojson') return { kind: 'grid', json: parseJson(bytes) }
+      throw wrong()
+    case 'image':
+      if (format === 'png') return { kind: 'image', png: bytes }
+      throw wrong()
+    default:
+      throw wrong()
+  }
+}
+
+/** Writes a prepared input as a region (the one copy in). */
+export function writePrepared(mem: RegionMemory, p: PreparedInput): Descriptor {
+  switch (p.kind) {
+    case 'mvt': return writeMvt(mem, p.bytes, p.tile)
+    case 'points': return writePoints(mem, p.points)
+    case 'features': return writeFeatures(mem, p.json)
+    case 'grid': return writeGridJson(mem, p.json)
+    case 'image': return pngToImage(mem, p.png)
+  }
+}
+
+/** Number of points or features an input holds (for per-request limits). */
+export function preparedSize(p: PreparedInput): number {
+  if (p.kind === 'points') return p.points.x.length
+  if (p.kind === 'features') return Array.isArray((p.json as { features?: unknown[] })?.features) ? (p.json as { features: unknown[] }).features.length : 1
+  return 0
+}
+
+/** Encodes an output region as `as` (the one copy out). */
+export function encodeOutput(bytes: Uint8Array, d: Descriptor, as: OutputFormat): Uint8Array {
+  const kind = checkRegion(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), d.ptr, d.len).kind
+  const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v))
+  switch (as) {
+    case 'png':
+      if (kind === L.KIND_IMAGE) return imageToPng(bytes, d)
+      break
+    case 'grid':
+      if (kind === L.KIND_GRID) return json(gridToJson(bytes, d))
+      break
+    case 'mvt':
+      if (kind === L.KIND_MVT) return readMvt(bytes, d).bytes
+      break
+    case 'csv':
+      if (kind === L.KIND_POINTS) return new TextEncoder().encode(pointsToCsv(readPoints(bytes, d)))
+      break
+    case 'geojson':
+      if (kind === L.KIND_POINTS) return json(pointsToGeoJSON(readPoints(bytes, d)))
+      if (kind === L.KIND_FEATURES) return json(readFeatures(bytes, d))
+      if (kind === L.KIND_CLUSTERS) return json(clustersToGeoJSON(readClusters(bytes, d)))
+      break
+  }
+  throw fail('E_BAD_FORMAT', as, `a region of kind ${kind} cannot be written as ${as}`)
+}

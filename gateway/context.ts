@@ -1,0 +1,24 @@
+// What the routes share: the dataplane, the chains, metrics, auth, limits and the live ingestion state.
+import type { FastifyRequest } from 'fastify'
+import type { Dataplane } from '../dataplane/dataplane.js'
+import type { ChainRegistry } from '../chains/registry.js'
+import type { GatewayMetrics } from './metrics.js'
+import type { Ingestion } from './ingest/ingestion.js'
+
+export interface GatewayLimits {
+  /** bytes in one request body */
+  bodyLimit: number
+  /** points or features in one invocation */
+  maxPointsPerRequest: number
+}
+
+export interface GatewayContext {
+  dataplane: Dataplane
+  chains: ChainRegistry
+  metrics: GatewayMetrics
+  auth: (req: FastifyRequest) => Promise<void>
+  limits: GatewayLimits
+  ingestion: Ingestion | null
+  closing(): boolean
+  readiness(): Record<string, boolean>
+}

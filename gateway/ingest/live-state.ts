@@ -1,0 +1,76 @@
+// What the live endpoints serve: the points of the most recent closed window of every partition, merged,
+// and the summaries of recent windows. Tiles are computed on demand from the merged points and cached
+// per window, so a map that pans re-renders only tiles it has not seen for this window.
+import { EventEmitter } from 'node:events'
+import type { WindowPoints } from './windows.js'
+import type { WindowResult } from './window-result.js'
+
+export interface LiveSummary {
+  windowStart: number
+  windowEnd: number
+  partition: string
+  count: number
+  duplicates: number
+  sensors: number
+  value: WindowResult['value']
+  latencyMs: number
+  computeMs: number
+  copiedBytes: number
+  /** points per second through windows to results, over the last minute */
+  pointsPerSecond: number
+}
+
+export class LiveState extends EventEmitter {
+  private readonly latest = new Map<string, { start: number; points: WindowPoints }>()
+  private readonly recent: Array<{ at: number; count: number }> = []
+  private readonly tiles = new Map<string, Uint8Array>()
+  private merged: { start: number; points: WindowPoints } | null = null
+  windows = 0
+  /** the newest window's summary (sent first to a new /live/events subscriber) */
+  last: LiveSummary | null = null
+
+  /** Records a published window; emits 'window' with its summary (for /live/events). */
+  publish(result: WindowResult, points: WindowPoints, latencyMs: number): void {
+    const have = this.latest.get(result.partition)
+    if (!have || have.start <= result.windowStart) this.latest.set(result.partition, { start: result.windowStart, points })
+    this.merged = null
+    this.windows++
+    const now = Date.now()
+    this.recent.push({ at: now, count: result.count })
+    while (this.recent.length && this.recent[0].at < now - 60_000) this.recent.shift()
+    const span = Math.max(1, (now - (this.recent[0]?.at ?? now)) / 1000)
+    const summary: LiveSummary = {
+      windowStart: result.windowStart, windowEnd: result.windowEnd, partition: result.partition, count: result.count,
+      duplicates: result.duplicates, sensors: result.sensors, value: result.value, latencyMs, computeMs: result.computeMs,
+      copiedBytes: result.copiedBytes, pointsPerSecond: this.recent.length > 1 ? this.recent.reduce((n, r) => n + r.count, 0) / span : result.count,
+    }
+    this.last = summary
+    this.emit('window', summary)
+  }
+
+  /** The newest window start seen on any partition, and the merged points of every partition's window there. */
+  current(): { start: number; points: WindowPoints } | null {
+    if (this.merged) return this.merged
+    if (this.latest.size === 0) return null
+    const start = Math.max(...[...this.latest.values()].map((w) => w.start))
+    const parts = [...this.latest.values()].filter((w) => w.start === start).map((w) => w.points)
+    const count = parts.reduce((n, p) => n + p.count, 0)
+    const join = (k: keyof Omit<WindowPoints, 'count'>) => {
+      const out = new Float64Array(count)
+      let at = 0
+      for (const p of parts) { out.set(p[k].subarray(0, p.count), at); at += p.count }
+      return out
+    }
+    this.merged = { start, points: { lon: join('lon'), lat: join('lat'), value: join('value'), sensor: join('sensor'), ts: join('ts'), count } }
+    if (this.tiles.size > 512) this.tiles.clear()
+    return this.merged
+  }
+
+  cachedTile(key: string): Uint8Array | undefined {
+    return this.tiles.get(key)
+  }
+
+  cacheTile(key: string, png: Uint8Array): void {
+    this.tiles.set(key, png)
+  }
+}

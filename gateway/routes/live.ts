@@ -1,0 +1,114 @@
+// Live results of the sensor stream: heatmap tiles and clusters of the newest closed window (computed on
+// demand by shipped chains, in shared memory, cached per window), the window summaries as Server-Sent
+// Events, and the raw points for close zooms.
+import type { FastifyInstance } from 'fastify'
+import { PNG } from 'pngjs'
+import { bindChain } from '../../chains/bind.js'
+import { encodeOutput } from '../../faaslets/codecs/boundary.js'
+import { fail } from '../../errors/index.js'
+import type { GatewayContext } from '../context.js'
+import type { LiveSummary } from '../ingest/live-state.js'
+import { writeWindowPoints } from '../ingest/window-result.js'
+
+const EMPTY_TILE = PNG.sync.write(new PNG({ width: 256, height: 256, fill: true }))
+
+export async function liveRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  const ingestion = () => {
+    if (!ctx.ingestion) throw fail('E_NO_LIVE_DATA', 'this gateway ingests no sensor stream (start it with the simulator or --kafka)')
+    return ctx.ingestion
+  }
+
+  app.get<{ Params: { z: number; x: number; y: number }; Querystring: { radius?: number; scale?: number } }>('/live/heatmap/:z/:x/:y.png', {
+    schema: {
+      summary: 'XYZ heatmap tile of the newest closed window', tags: ['live'],
+      params: { type: 'object', required: ['z', 'x', 'y'], properties: { z: { type: 'integer', minimum: 0, maximum: 22 }, x: { type: 'integer', minimum: 0 }, y: { type: 'integer', minimum: 0 } } },
+      querystring: { type: 'object', additionalProperties: false, properties: { radius: { type: 'number', minimum: 1, maximum: 128 }, scale: { type: 'number', minimum: 0 } } },
+    },
+  }, async (req, reply) => {
+    const { z, x, y } = req.params
+    if (x >= 2 ** z || y >= 2 ** z) throw fail('E_BAD_PARAM', 'x/y', `tile ${z}/${x}/${y} does not exist (x, y < 2^z)`)
+    const live = ingestion().live
+    const current = live.current()
+    reply.header('cache-control', 'no-store')
+    if (!current || current.points.count === 0) return reply.type('image/png').header('x-graticule-window', 'none').send(EMPTY_TILE)
+    const radius = req.query.radius ?? 16
+    const scale = req.query.scale ?? 0
+    const key = `${current.start}/${z}/${x}/${y}/${radius}/${scale}`
+    let png = live.cachedTile(key)
+    if (!png) {
+      const chain = ctx.chains.get('points-heatmap')
+      const plan = bindChain(chain, { z, x, y, radius, scale }, ctx.dataplane.catalog)
+      const res = await ctx.dataplane.invoke('default', plan, (mem) => [writeWindowPoints(mem, current.points)])
+      try {
+        png = encodeOutput(res.bytes(), res.outputs[0], 'png')
+      } finally {
+        res.release()
+      }
+      live.cacheTile(key, png)
+    }
+    return reply.type('image/png').header('x-graticule-window', String(current.start)).send(Buffer.from(png))
+  })
+
+  app.get<{ Querystring: { bbox?: string; zoom?: number } }>('/live/clusters', {
+    schema: {
+      summary: 'Clusters of the newest closed window for a zoom and bbox (GeoJSON)', tags: ['live'],
+      querystring: { type: 'object', additionalProperties: false, properties: { bbox: { type: 'string', pattern: '^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$' }, zoom: { type: 'integer', minimum: 0, maximum: 24, default: 2 } } },
+    },
+  }, async (req, reply) => {
+    const current = ingestion().live.current()
+    if (!current || current.points.count === 0) return reply.type('application/geo+json').send({ type: 'FeatureCollection', features: [] })
+    const chain = ctx.chains.get('points-clusters')
+    const plan = bindChain(chain, { zoom: req.query.zoom ?? 2, ...(req.query.bbox ? { bbox: req.query.bbox } : {}) }, ctx.dataplane.catalog)
+    const res = await ctx.dataplane.invoke('default', plan, (mem) => [writeWindowPoints(mem, current.points)])
+    try {
+      return reply.type('application/geo+json').header('x-graticule-window', String(current.start)).send(Buffer.from(encodeOutput(res.bytes(), res.outputs[0], 'geojson')))
+    } finally {
+      res.release()
+    }
+  })
+
+  app.get<{ Querystring: { bbox: string; limit?: number } }>('/live/points', {
+    schema: {
+      summary: 'Sensor points of the newest closed window inside a bbox (GeoJSON), for close zooms', tags: ['live'],
+      querystring: { type: 'object', required: ['bbox'], additionalProperties: false, properties: { bbox: { type: 'string', pattern: '^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$' }, limit: { type: 'integer', minimum: 1, maximum: 20_000, default: 5_000 } } },
+    },
+  }, async (req) => {
+    const [w, s, e, n] = req.query.bbox.split(',').map(Number)
+    const current = ingestion().live.current()
+    const features = []
+    const limit = req.query.limit ?? 5_000
+    const names = ingestion().sensors.names
+    if (current) {
+      const p = current.points
+      for (let i = 0; i < p.count && features.length < limit; i++) {
+        if (p.lon[i] >= w && p.lon[i] <= e && p.lat[i] >= s && p.lat[i] <= n) {
+          features.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [p.lon[i], p.lat[i]] }, properties: { sensor: names[p.sensor[i]], value: p.value[i], ts: p.ts[i] } })
+        }
+      }
+    }
+    return { type: 'FeatureCollection', features }
+  })
+
+  app.get('/live/status', { schema: { summary: 'The newest window summary and ingestion counters', tags: ['live'] } }, async () => {
+    const ing = ingestion()
+    return { windows: ing.live.windows, last: ing.live.last, windowMs: ing.windowConfig.sizeMs, allowedLatenessMs: ing.windowConfig.allowedLatenessMs, chain: ing.chainName }
+  })
+
+  app.get('/live/events', { schema: { summary: 'Server-Sent Events: one message per closed window with its counts', tags: ['live'] } }, (req, reply) => {
+    const live = ingestion().live
+    reply.hijack()
+    const res = reply.raw
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive',
+      'x-accel-buffering': 'no', 'cross-origin-resource-policy': 'same-origin',
+    })
+    res.write(': graticule live window events\n\n')
+    if (live.last) res.write(`event: window\ndata: ${JSON.stringify(live.last)}\n\n`)
+    const send = (s: LiveSummary) => res.write(`event: window\ndata: ${JSON.stringify(s)}\n\n`)
+    const ping = setInterval(() => res.write(': ping\n\n'), 15_000)
+    live.on('window', send)
+    const done = () => { clearInterval(ping); live.off('window', send) }
+    req.raw.on('close', done)
+    res.on('error', done)
+  })
+}
