@@ -1,6 +1,8 @@
 // The commands of the CLI, one file each under commands/.
 import { faasletsCommand } from './commands/faaslets.js'
 import { execCommand } from './commands/exec.js'
+import { chainsCommand, runCommand, validateCommand } from './commands/chains.js'
+import { serveCommand } from './commands/serve.js'
 
 export interface Command {
   summary: string
@@ -13,6 +15,26 @@ export const commands: Record<string, Command> = {
     summary: 'list the faaslets with their inputs, outputs and parameters',
     usage: '[--json]',
     run: faasletsCommand,
+  },
+  chains: {
+    summary: 'list the shipped chains with their inputs and outputs',
+    usage: '[--json]',
+    run: chainsCommand,
+  },
+  validate: {
+    summary: 'check chain files; every problem with file:line:col',
+    usage: '<chain.yaml>...',
+    run: validateCommand,
+  },
+  run: {
+    summary: 'run a chain on a file',
+    usage: '<chain.yaml|name> --in <file> --out <file> [--param key=value]... [--mode shared|copy|http]',
+    run: runCommand,
+  },
+  serve: {
+    summary: 'serve the HTTP API, live sensor windows and the map (127.0.0.1:8080)',
+    usage: '[--host 127.0.0.1] [--port 8080] [--kafka host:port] [--topic t] [--no-simulator] [--window-ms 5000] [--lateness-ms 1000]',
+    run: serveCommand,
   },
   exec: {
     summary: 'run one faaslet on a file',
