@@ -4,7 +4,7 @@
 import type { ParamSpec, RegionKindName } from '../faaslets/abi/manifest.js'
 
 export type InputKind = 'tile' | 'points' | 'features'
-export type OutputFormat = 'png' | 'geojson' | 'grid' | 'mvt' | 'csv'
+export type OutputFormat = 'png' | 'geojson' | 'grid' | 'mvt' | 'csv' | 'region'
 
 /** The region kind a chain input of each kind is written as. */
 export const INPUT_REGION: Record<InputKind, RegionKindName> = { tile: 'mvt', points: 'points', features: 'features' }
@@ -16,6 +16,7 @@ export const FORMAT_KINDS: Record<OutputFormat, RegionKindName[]> = {
   grid: ['grid'],
   mvt: ['mvt'],
   csv: ['points'],
+  region: ['mvt', 'points', 'features', 'clusters', 'grid', 'image'],
 }
 
 export const FORMAT_MEDIA: Record<OutputFormat, string> = {
@@ -24,6 +25,7 @@ export const FORMAT_MEDIA: Record<OutputFormat, string> = {
   grid: 'application/json',
   mvt: 'application/vnd.mapbox-vector-tile',
   csv: 'text/csv',
+  region: 'application/vnd.graticule.region',
 }
 
 /** A `with` value: a literal, or `${{ input.NAME }}` resolved per invocation. */

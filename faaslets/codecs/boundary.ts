@@ -2,7 +2,7 @@
 // region, and output regions become what users get back (PNG, GeoJSON, grid JSON, CSV, MVT). The CLI and
 // the gateway both go through here, so a file and an HTTP body of the same format behave the same.
 import * as L from '../abi/layout.js'
-import { checkRegion, type Descriptor, type RegionMemory } from '../abi/region.js'
+import { checkRegion, NAME_BY_KIND, type Descriptor, type RegionMemory } from '../abi/region.js'
 import type { RegionKindName } from '../abi/manifest.js'
 import { fail } from '../../errors/index.js'
 import { clustersToGeoJSON, readClusters } from './clusters.js'
@@ -11,8 +11,11 @@ import { gridToJson, imageToPng, pngToImage, writeGridJson } from './grid.js'
 import { gunzipTile, readMvt, writeMvt, type TileAddress } from './mvt.js'
 import { pointsFromCsv, pointsFromGeoJSON, pointsToCsv, pointsToGeoJSON, readPoints, writePoints, type PointArrays } from './points.js'
 
-export type InputFormat = 'mvt' | 'geojson' | 'csv' | 'ndjson' | 'grid' | 'png'
-export type OutputFormat = 'png' | 'geojson' | 'grid' | 'mvt' | 'csv'
+export type InputFormat = 'mvt' | 'geojson' | 'csv' | 'ndjson' | 'grid' | 'png' | 'region'
+export type OutputFormat = 'png' | 'geojson' | 'grid' | 'mvt' | 'csv' | 'region'
+
+/** A region itself as a body or a file: no parsing at all, validated and copied in as it is. */
+export const REGION_MEDIA_TYPE = 'application/vnd.graticule.region'
 
 export const MEDIA_TYPES: Record<OutputFormat, string> = {
   png: 'image/png',
@@ -20,6 +23,7 @@ export const MEDIA_TYPES: Record<OutputFormat, string> = {
   grid: 'application/json',
   mvt: 'application/vnd.mapbox-vector-tile',
   csv: 'text/csv; charset=utf-8',
+  region: REGION_MEDIA_TYPE,
 }
 
 export function inputFormatFromPath(path: string): InputFormat {
@@ -30,7 +34,8 @@ export function inputFormatFromPath(path: string): InputFormat {
   if (p.endsWith('.csv')) return 'csv'
   if (p.endsWith('.ndjson') || p.endsWith('.jsonl')) return 'ndjson'
   if (p.endsWith('.png')) return 'png'
-  throw fail('E_BAD_FORMAT', path, 'unknown extension; use .mvt/.pbf, .geojson/.json, .csv, .ndjson, .grid.json or .png')
+  if (p.endsWith('.region')) return 'region'
+  throw fail('E_BAD_FORMAT', path, 'unknown extension; use .mvt/.pbf, .geojson/.json, .csv, .ndjson, .grid.json, .png or .region')
 }
 
 export function outputFormatFromPath(path: string): OutputFormat {
@@ -40,7 +45,8 @@ export function outputFormatFromPath(path: string): OutputFormat {
   if (p.endsWith('.geojson') || p.endsWith('.json')) return 'geojson'
   if (p.endsWith('.csv')) return 'csv'
   if (p.endsWith('.mvt') || p.endsWith('.pbf')) return 'mvt'
-  throw fail('E_BAD_FORMAT', path, 'unknown extension; use .png, .geojson/.json, .grid.json, .csv or .mvt')
+  if (p.endsWith('.region')) return 'region'
+  throw fail('E_BAD_FORMAT', path, 'unknown extension; use .png, .geojson/.json, .grid.json, .csv, .mvt or .region')
 }
 
 /** Content type (without parameters) → input format. */
@@ -62,12 +68,14 @@ export function inputFormatFromMedia(contentType: string | undefined): InputForm
       return 'ndjson'
     case 'image/png':
       return 'png'
+    case REGION_MEDIA_TYPE:
+      return 'region'
     default:
       return null
   }
 }
 
-export const INPUT_MEDIA_TYPES = ['application/vnd.mapbox-vector-tile', 'application/x-protobuf', 'application/octet-stream', 'application/geo+json', 'application/json', 'text/csv', 'application/x-ndjson', 'image/png']
+export const INPUT_MEDIA_TYPES = ['application/vnd.mapbox-vector-tile', 'application/x-protobuf', 'application/octet-stream', 'application/geo+json', 'application/json', 'text/csv', 'application/x-ndjson', 'image/png', REGION_MEDIA_TYPE]
 
 /** An input parsed and checked, ready to be written into any memory (parse once, write per mode). */
 export type PreparedInput =
@@ -76,6 +84,7 @@ export type PreparedInput =
   | { kind: 'features'; json: unknown }
   | { kind: 'grid'; json: unknown }
   | { kind: 'image'; png: Uint8Array }
+  | { kind: 'region'; bytes: Uint8Array; count: number }
 
 const text = (b: Uint8Array) => new TextDecoder('utf-8', { fatal: false }).decode(b)
 
@@ -111,6 +120,12 @@ export function pointsFromNdjson(b: Uint8Array): PointArrays {
 /** Parses bytes of `format` into what a region of kind `want` holds; refuses what cannot become one. */
 export async function prepareInput(bytes: Uint8Array, format: InputFormat, want: RegionKindName, tile?: TileAddress): Promise<PreparedInput> {
   const wrong = () => fail('E_BAD_FORMAT', format, `a ${format} body cannot become ${want} input`)
+  if (format === 'region') {
+    const own = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice()
+    const h = checkRegion(new DataView(own.buffer, own.byteOffset, own.byteLength), 0, own.byteLength)
+    if (NAME_BY_KIND[h.kind] !== want) throw fail('E_BAD_FORMAT', 'region', `the region is ${NAME_BY_KIND[h.kind]}, this input takes ${want}`)
+    return { kind: 'region', bytes: own.subarray(0, h.byteLength), count: h.count }
+  }
   switch (want) {
     case 'mvt':
       if (format !== 'mvt') throw wrong()
@@ -142,12 +157,18 @@ export function writePrepared(mem: RegionMemory, p: PreparedInput): Descriptor {
     case 'features': return writeFeatures(mem, p.json)
     case 'grid': return writeGridJson(mem, p.json)
     case 'image': return pngToImage(mem, p.png)
+    case 'region': {
+      const ptr = mem.alloc(p.bytes.length, 8)
+      mem.bytes().set(p.bytes, ptr)
+      return { ptr, len: p.bytes.length }
+    }
   }
 }
 
 /** Number of points or features an input holds (for per-request limits). */
 export function preparedSize(p: PreparedInput): number {
   if (p.kind === 'points') return p.points.x.length
+  if (p.kind === 'region') return p.count
   if (p.kind === 'features') return Array.isArray((p.json as { features?: unknown[] })?.features) ? (p.json as { features: unknown[] }).features.length : 1
   return 0
 }
@@ -157,6 +178,10 @@ export function encodeOutput(bytes: Uint8Array, d: Descriptor, as: OutputFormat)
   const kind = checkRegion(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), d.ptr, d.len).kind
   const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v))
   switch (as) {
+    case 'region': {
+      const h = checkRegion(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), d.ptr, d.len)
+      return bytes.slice(d.ptr, d.ptr + h.byteLength)
+    }
     case 'png':
       if (kind === L.KIND_IMAGE) return imageToPng(bytes, d)
       break
