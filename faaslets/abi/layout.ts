@@ -26,7 +26,7 @@
 //    36  u32   tileX
 //    40  u32   tileY
 //    44  u32   aux           kind-specific: clusters → zoom; mvt → 0
-//    48  f64   minX          extent in `crs` units (grid/image: tile bounds in EPSG:3857 metres);
+//    48  f64   minX          extent in `crs` units (grid/image: the bounds of its cells);
 //    56  f64   minY          NaN when unknown
 //    64  f64   maxX
 //    72  f64   maxY
