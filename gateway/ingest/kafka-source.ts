@@ -42,8 +42,10 @@ export class KafkaSource {
       clientId: opts.clientId ?? `graticule-${process.pid}`, brokers: opts.brokers, logLevel: logLevel.ERROR,
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
     })
-    this.consumer = this.kafka.consumer({ groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 20_000 })
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: true, idempotent: false })
+    // a short fetch wait keeps shutdown and rebalances quick; batches still fill under load
+    this.consumer = this.kafka.consumer({ groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 20_000, maxWaitTimeInMs: 250 })
+    // idempotent: a retried send after NOT_LEADER must not publish a window twice
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: true, idempotent: true, maxInFlightRequests: 1 })
     this.admin = this.kafka.admin()
   }
 

@@ -22,8 +22,6 @@ export class SimulatorSource {
   private readonly sim: SensorSimulator
   private timer: NodeJS.Timeout | null = null
   private offset = 0
-  private owed = 0
-  private last = 0
 
   constructor(private readonly ingestion: Ingestion, private readonly opts: SimulatorSourceOptions) {
     // each sensor reports once per (sensors / rate) seconds, so event time keeps pace with the wall clock
@@ -35,19 +33,14 @@ export class SimulatorSource {
 
   start(): void {
     this.ingestion.openPartition(PARTITION, 'simulator', -Infinity, null)
-    this.last = Date.now()
     this.timer = setInterval(() => this.pump(), TICK_MS)
     this.timer.unref()
   }
 
+  /** Everything the sensors reported up to now (event time follows the wall clock, gaps included). */
   private pump(): void {
-    const now = Date.now()
-    this.owed += ((now - this.last) / 1000) * this.opts.rate
-    this.last = now
-    const n = Math.floor(this.owed)
-    if (n <= 0) return
-    this.owed -= n
-    this.ingestion.feed(PARTITION, this.offset++, this.sim.next(n))
+    const points = this.sim.until(Date.now())
+    if (points.length) this.ingestion.feed(PARTITION, this.offset++, points)
   }
 
   stop(): void {

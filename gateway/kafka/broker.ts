@@ -148,6 +148,8 @@ export interface StartBrokerOptions {
    * broker whose owner is dead as stale and stops it; a broker without an owner is never replaced.
    */
   ownerPid?: number
+  /** extra JVM options, after the defaults (a later -Xmx wins) */
+  jvmArgs?: string[]
   log?: (line: string) => void
 }
 
@@ -236,6 +238,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
     '-Djava.awt.headless=true',
     `-Dkafka.logs.dir=${dirname(logFile)}`,
     log4j,
+    ...(opts.jvmArgs ?? []),
     '-cp',
     classpath,
     'kafka.Kafka',
@@ -253,6 +256,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
   if (pid === undefined) throw new Error(`kafka: could not spawn ${java}`)
   let exited: string | undefined
   child.on('exit', (code, signal) => (exited = signal ? `signal ${signal}` : `exit code ${code}`))
+  child.on('error', (err) => (exited = `spawn error: ${err.message}`))
   children.set(pid, child)
   child.unref() // the broker must not keep the starting process alive
 

@@ -1,0 +1,156 @@
+// Sensor points on the wire (Kafka messages, POST /ingest): JSON or msgpack, carrying one point, an array of
+// points, or an envelope {points: [...]}. Parsing is strict per point and never throws: a bad point is
+// reported in `rejected` with its index and the batch's good points still go through; a message that cannot
+// be decoded at all is one rejection with index -1.
+import { Packr, Unpackr } from 'msgpackr'
+
+export interface SensorPoint {
+  sensor: string
+  /** event time, integer epoch ms */
+  ts: number
+  lon: number
+  lat: number
+  value: number
+}
+
+export interface RejectedRecord {
+  /** position of the point in the message's batch (0 for a single point); -1: the whole message */
+  index: number
+  reason: string
+}
+
+export interface ParsedSensorMessage {
+  points: SensorPoint[]
+  rejected: RejectedRecord[]
+}
+
+export type SensorWireFormat = 'json' | 'msgpack'
+
+/** Longest accepted sensor id (UTF-16 code units): ids are keys in windows and dedup sets, not documents. */
+export const MAX_SENSOR_ID_LENGTH = 256
+/** Largest epoch ms a JS Date can hold. */
+const MAX_TS = 8.64e15
+
+// Fixed-size maps (no msgpackr "records" extension) so any msgpack implementation can read what we write.
+const packr = new Packr({ useRecords: false, variableMapSize: true })
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true })
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * Decodes and validates one message. `format` omitted: JSON if the first non-blank byte is `{` or `[`
+ * (bytes that, as msgpack, would be a bare integer, never a point), msgpack otherwise.
+ */
+export function parseSensorMessage(data: Uint8Array | string, format?: SensorWireFormat): ParsedSensorMessage {
+  const fmt = format ?? (typeof data === 'string' || looksLikeJson(data) ? 'json' : 'msgpack')
+  let decoded: unknown
+  try {
+    if (fmt === 'json') decoded = JSON.parse(typeof data === 'string' ? data : utf8.decode(data))
+    else if (typeof data === 'string') return messageError('msgpack must be bytes, not a string')
+    else if (data.length === 0) return messageError('empty message')
+    else decoded = unpackr.unpack(data)
+  } catch (err) {
+    return messageError(`not valid ${fmt === 'json' ? 'JSON' : 'msgpack'}: ${(err as Error).message}`)
+  }
+  return validateSensorBatch(decoded)
+}
+
+/** Validates an already decoded message: a point, an array of points, or {points: [...]}. */
+export function validateSensorBatch(decoded: unknown): ParsedSensorMessage {
+  let records: unknown[]
+  if (Array.isArray(decoded)) records = decoded
+  else if (isPlainObject(decoded) && 'points' in decoded) {
+    if (!Array.isArray(decoded.points)) return messageError('`points` must be an array of points')
+    records = decoded.points
+  } else if (isPlainObject(decoded)) records = [decoded]
+  else return messageError(`expected a point, an array of points or {points: [...]}, got ${describe(decoded)}`)
+
+  const points: SensorPoint[] = []
+  const rejected: RejectedRecord[] = []
+  for (let i = 0; i < records.length; i++) {
+    const r = checkSensorPoint(records[i])
+    if (typeof r === 'string') rejected.push({ index: i, reason: r })
+    else points.push(r)
+  }
+  return { points, rejected }
+}
+
+/**
+ * One point: a fresh SensorPoint holding exactly the five fields (extra fields are ignored), or the reason
+ * it is rejected. 64-bit msgpack integers (decoded as bigint) are accepted when they fit a double exactly.
+ */
+export function checkSensorPoint(rec: unknown): SensorPoint | string {
+  if (!isPlainObject(rec)) return `a point must be an object, got ${describe(rec)}`
+  const { sensor } = rec
+  if (typeof sensor !== 'string') return `sensor must be a string, got ${describe(sensor)}`
+  if (sensor.length === 0) return 'sensor must not be empty'
+  if (sensor.length > MAX_SENSOR_ID_LENGTH) return `sensor is longer than ${MAX_SENSOR_ID_LENGTH} characters`
+
+  const ts = numberField(rec, 'ts', ' (epoch ms)')
+  if (typeof ts === 'string') return ts
+  if (!Number.isInteger(ts)) return `ts must be an integer number of epoch ms, got ${ts}`
+  if (ts < 0 || ts > MAX_TS) return `ts ${ts} is outside 0..${MAX_TS} epoch ms`
+  const lon = numberField(rec, 'lon')
+  if (typeof lon === 'string') return lon
+  if (lon < -180 || lon > 180) return `lon ${lon} is outside [-180, 180]`
+  const lat = numberField(rec, 'lat')
+  if (typeof lat === 'string') return lat
+  if (lat < -90 || lat > 90) return `lat ${lat} is outside [-90, 90]`
+  const value = numberField(rec, 'value')
+  if (typeof value === 'string') return value
+  return { sensor, ts, lon, lat, value }
+}
+
+/** JSON text of one point or a batch (a bare array); only the five fields are written. */
+export function encodeSensorJson(points: SensorPoint | readonly SensorPoint[]): string {
+  return JSON.stringify(Array.isArray(points) ? points.map(canonical) : canonical(points as SensorPoint))
+}
+
+/** msgpack of one point or a batch (a bare array of maps); only the five fields are written. */
+export function encodeSensorMsgpack(points: SensorPoint | readonly SensorPoint[]): Uint8Array {
+  return packr.pack(Array.isArray(points) ? points.map(canonical) : canonical(points as SensorPoint))
+}
+
+export function encodeSensorMessage(points: SensorPoint | readonly SensorPoint[], format: SensorWireFormat): Uint8Array {
+  return format === 'json' ? Buffer.from(encodeSensorJson(points)) : encodeSensorMsgpack(points)
+}
+
+function canonical(p: SensorPoint): SensorPoint {
+  return { sensor: p.sensor, ts: p.ts, lon: p.lon, lat: p.lat, value: p.value }
+}
+
+function messageError(reason: string): ParsedSensorMessage {
+  return { points: [], rejected: [{ index: -1, reason }] }
+}
+
+function looksLikeJson(data: Uint8Array): boolean {
+  let i = 0
+  if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) i = 3 // UTF-8 BOM
+  while (i < data.length && (data[i] === 0x20 || data[i] === 0x09 || data[i] === 0x0a || data[i] === 0x0d)) i++
+  return data[i] === 0x7b || data[i] === 0x5b // '{' '['
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && !(x instanceof Date) && !ArrayBuffer.isView(x)
+}
+
+/** A finite number, or the reason the field is not one. */
+function numberField(rec: Record<string, unknown>, name: string, unit = ''): number | string {
+  const x = rec[name]
+  if (typeof x === 'number') return Number.isFinite(x) ? x : `${name} must be finite, got ${x}`
+  if (typeof x === 'bigint') {
+    const n = Number(x)
+    return BigInt(n) === x ? n : `${name} ${x} does not fit a double exactly`
+  }
+  return `${name} must be a number${unit}, got ${describe(x)}`
+}
+
+function describe(x: unknown): string {
+  if (x === undefined) return 'nothing (missing)'
+  if (x === null) return 'null'
+  if (Array.isArray(x)) return 'an array'
+  if (x instanceof Date) return 'a timestamp'
+  if (ArrayBuffer.isView(x)) return 'binary data'
+  if (typeof x === 'string') return `a string ${JSON.stringify(x.length > 40 ? x.slice(0, 40) + '…' : x)}`
+  if (typeof x === 'object') return 'an object'
+  return `${typeof x} ${String(x)}`
+}
