@@ -10,7 +10,11 @@ import { fail } from '../errors/index.js'
 /** The repository root, from source (tsx, vitest) or from dist/. */
 export const ROOT = (() => {
   let dir = dirname(fileURLToPath(import.meta.url))
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir)
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir)
+    if (up === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`)
+    dir = up
+  }
   return dir
 })()
 
