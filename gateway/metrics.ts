@@ -46,7 +46,7 @@ export class GatewayMetrics {
   })
 
   constructor(dataplane: Dataplane | null) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'graticule_process_' })
+    collectDefaultMetrics({ register: this.registry, prefix: 'graticule_' })
     const tenants = () => (dataplane ? [...dataplane.tenants.values()] : [])
     new Gauge({
       name: 'graticule_arena_bytes_in_use', help: 'Chunk-heap bytes held by running invocations and unreleased results, per tenant',
