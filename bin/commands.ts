@@ -3,6 +3,7 @@ import { faasletsCommand } from './commands/faaslets.js'
 import { execCommand } from './commands/exec.js'
 import { chainsCommand, runCommand, validateCommand } from './commands/chains.js'
 import { serveCommand } from './commands/serve.js'
+import { sensorsCommand } from './commands/sensors.js'
 
 export interface Command {
   summary: string
@@ -35,6 +36,11 @@ export const commands: Record<string, Command> = {
     summary: 'serve the HTTP API, live sensor windows and the map (127.0.0.1:8080)',
     usage: '[--host 127.0.0.1] [--port 8080] [--kafka host:port] [--topic t] [--no-simulator] [--window-ms 5000] [--lateness-ms 1000]',
     run: serveCommand,
+  },
+  sensors: {
+    summary: 'stream simulated sensor points into Kafka, with a progress line',
+    usage: '--kafka <host:port> [--topic graticule.sensors] [--rate N/s] [--sensors N] [--duration s] [--batch N] [--format json|msgpack]',
+    run: sensorsCommand,
   },
   exec: {
     summary: 'run one faaslet on a file',

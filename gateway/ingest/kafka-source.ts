@@ -53,6 +53,11 @@ export class KafkaSource {
     return this.connected
   }
 
+  /** Partitions of the sensor topic this instance owns now. */
+  get partitions(): number[] {
+    return [...this.owned].sort((a, b) => a - b)
+  }
+
   private key(partition: number): string {
     return `${this.topic}/${partition}`
   }

@@ -91,7 +91,10 @@ export async function liveRoutes(app: FastifyInstance, ctx: GatewayContext): Pro
 
   app.get('/live/status', { schema: { summary: 'The newest window summary and ingestion counters', tags: ['live'] } }, async () => {
     const ing = ingestion()
-    return { windows: ing.live.windows, last: ing.live.last, windowMs: ing.windowConfig.sizeMs, allowedLatenessMs: ing.windowConfig.allowedLatenessMs, chain: ing.chainName }
+    return {
+      windows: ing.live.windows, last: ing.live.last, windowMs: ing.windowConfig.sizeMs, allowedLatenessMs: ing.windowConfig.allowedLatenessMs,
+      chain: ing.chainName, kafka: ing.kafka ? { topic: ing.kafka.topic, partitions: ing.kafka.partitions } : null,
+    }
   })
 
   app.get('/live/events', { schema: { summary: 'Server-Sent Events: one message per closed window with its counts', tags: ['live'] } }, (req, reply) => {

@@ -1,0 +1,79 @@
+// Produces sensor points into Kafka the way a fleet of gateways would: one partition per sensor (so a
+// sensor's points, and any re-sent duplicate, stay in order on one partition), several points per record.
+import { Kafka, logLevel, type Producer } from 'kafkajs'
+import { encodeSensorMessage, type SensorPoint, type SensorWireFormat } from './sensor-record.js'
+
+/** FNV-1a of the sensor name: a stable partition for each sensor. */
+export function sensorPartition(sensor: string, partitions: number): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < sensor.length; i++) {
+    h ^= sensor.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return (h >>> 0) % partitions
+}
+
+export interface SensorProducerOptions {
+  brokers: string[]
+  topic: string
+  /** points per record (1 = one point per record) */
+  batch?: number
+  format?: SensorWireFormat
+  clientId?: string
+}
+
+export class SensorProducer {
+  private readonly producer: Producer
+  private readonly kafka: Kafka
+  private partitions = 0
+  sentPoints = 0
+  sentRecords = 0
+
+  constructor(private readonly opts: SensorProducerOptions) {
+    this.kafka = new Kafka({ clientId: opts.clientId ?? 'graticule-sensors', brokers: opts.brokers, logLevel: logLevel.ERROR })
+    // idempotent: a retry after a leader change must not duplicate records the broker already took
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true })
+  }
+
+  async connect(createPartitions = 4): Promise<void> {
+    const admin = this.kafka.admin()
+    await admin.connect()
+    try {
+      if (!(await admin.listTopics()).includes(this.opts.topic)) {
+        await admin.createTopics({ topics: [{ topic: this.opts.topic, numPartitions: createPartitions, replicationFactor: 1 }], waitForLeaders: true }).catch(() => undefined)
+      }
+      const meta = await admin.fetchTopicMetadata({ topics: [this.opts.topic] })
+      this.partitions = meta.topics[0].partitions.length
+    } finally {
+      await admin.disconnect()
+    }
+    await this.producer.connect()
+  }
+
+  /** Sends points: grouped by their sensor's partition, `batch` points per record. */
+  async send(points: SensorPoint[]): Promise<void> {
+    const batch = Math.max(1, this.opts.batch ?? 1)
+    const byPartition = new Map<number, SensorPoint[]>()
+    for (const p of points) {
+      const k = sensorPartition(p.sensor, this.partitions)
+      let list = byPartition.get(k)
+      if (!list) byPartition.set(k, (list = []))
+      list.push(p)
+    }
+    const messages: Array<{ partition: number; value: Buffer }> = []
+    for (const [partition, list] of byPartition) {
+      for (let i = 0; i < list.length; i += batch) {
+        const slice = list.slice(i, i + batch)
+        const bytes = encodeSensorMessage(batch === 1 ? slice[0] : slice, this.opts.format ?? 'json')
+        messages.push({ partition, value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) })
+      }
+    }
+    await this.producer.send({ topic: this.opts.topic, messages, acks: -1 })
+    this.sentPoints += points.length
+    this.sentRecords += messages.length
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect()
+  }
+}
