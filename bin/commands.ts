@@ -4,6 +4,7 @@ import { execCommand } from './commands/exec.js'
 import { chainsCommand, runCommand, validateCommand } from './commands/chains.js'
 import { serveCommand } from './commands/serve.js'
 import { sensorsCommand } from './commands/sensors.js'
+import { deployCommand } from './commands/deploy.js'
 
 export interface Command {
   summary: string
@@ -41,6 +42,11 @@ export const commands: Record<string, Command> = {
     summary: 'stream simulated sensor points into Kafka, with a progress line',
     usage: '--kafka <host:port> [--topic graticule.sensors] [--rate N/s] [--sensors N] [--duration s] [--batch N] [--format json|msgpack]',
     run: sensorsCommand,
+  },
+  deploy: {
+    summary: 'deploy a faaslet module to a running gateway (checked before it ever runs)',
+    usage: '<file.wasm> --name <name> [--manifest manifest.json] [--url http://127.0.0.1:8080]   (token from GRATICULE_TOKEN)',
+    run: deployCommand,
   },
   exec: {
     summary: 'run one faaslet on a file',

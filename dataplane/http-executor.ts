@@ -48,7 +48,8 @@ export class HttpExecutor {
     const key = this.catalog.key(name)
     const server = workerEntry('http-function-server')
     const p = new Promise<FunctionProcess>((resolve, reject) => {
-      const child = fork(server.filename, [e.wasmPath, JSON.stringify(e.manifest)], { execArgv: server.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      const child = fork(server.filename, [name], { execArgv: server.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
+      child.send({ wasm: this.catalog.wasmBytes(name), manifest: e.manifest })
       child.once('message', (m: { port: number }) => resolve({ child, port: m.port, key }))
       child.once('exit', (code) => reject(new Error(`function process ${name} exited with ${code}`)))
     })

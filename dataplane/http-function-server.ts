@@ -2,7 +2,6 @@
 // OpenFaaS would run it). POST /invoke with a msgpack body {params, inputs: [region bytes]} answers
 // msgpack {outputs: [region bytes], ms}. Started by http-executor.ts, which reads the port from IPC.
 import { createServer } from 'node:http'
-import { readFileSync } from 'node:fs'
 import { Packr, Unpackr } from 'msgpackr'
 import type { Manifest } from '../faaslets/abi/manifest.js'
 import { GraticuleError } from '../errors/index.js'
@@ -10,9 +9,9 @@ import { Arena, createArenaHandles } from './arena.js'
 import { LocalRunner } from './local-runner.js'
 import { copyBytes, newCopyCounter } from './copy-counter.js'
 
-const [, , wasmPath, manifestJson] = process.argv
-const manifest = JSON.parse(manifestJson) as Manifest
-const module = new WebAssembly.Module(readFileSync(wasmPath))
+// the executor sends the module's bytes and manifest over IPC (deployed modules may exist only in memory)
+const { wasm, manifest } = await new Promise<{ wasm: Uint8Array; manifest: Manifest }>((resolve) => process.once('message', resolve))
+const module = new WebAssembly.Module(new Uint8Array(wasm))
 const runner = new LocalRunner(
   { module: () => module, manifest: () => manifest },
   new Arena(createArenaHandles({ tenant: 'http-private', quotaBytes: 1024 * 1024 * 1024 })),

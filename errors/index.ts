@@ -27,6 +27,10 @@ export const ERRORS = {
   E_FAASLET_TIMEOUT: { status: 504, message: "%s exceeded its time limit of %s ms and was stopped" },
   E_FAASLET_BAD_OUTPUT: { status: 500, message: "%s returned an invalid output region: %s" },
   E_ABI_MISMATCH: { status: 500, message: "%s: %s" },
+  E_MODULE_REFUSED: { status: 422, message: 'module "%s" refused: %s' },
+  E_BAD_MANIFEST: { status: 400, message: 'manifest of "%s": %s' },
+  E_FAASLET_READONLY: { status: 409, message: 'faaslet "%s" ships with graticule and cannot be %s' },
+  E_FAASLET_IN_USE: { status: 409, message: 'faaslet "%s" is used by chain%s %s; delete or change them first' },
 
   // HTTP
   E_NOT_FOUND: { status: 404, message: "no route %s %s" },

@@ -34,6 +34,8 @@ export class Catalog {
   private readonly entries = new Map<string, CatalogEntry>()
   private readonly modules = new Map<string, WebAssembly.Module>()
   private readonly keys = new Map<string, string>()
+  /** bytes of modules that live only in memory (deployed without a store) */
+  private readonly bytes = new Map<string, Uint8Array<ArrayBuffer>>()
 
   static load(opts: CatalogOptions = {}): Catalog {
     const c = new Catalog()
@@ -50,16 +52,19 @@ export class Catalog {
     }
   }
 
-  add(entry: CatalogEntry, module?: WebAssembly.Module): void {
+  add(entry: CatalogEntry, module?: WebAssembly.Module, bytes?: Uint8Array): void {
     this.entries.set(entry.manifest.name, entry)
     this.modules.delete(entry.manifest.name)
     this.keys.delete(entry.manifest.name)
+    this.bytes.delete(entry.manifest.name)
     if (module) this.modules.set(entry.manifest.name, module)
+    if (bytes) this.bytes.set(entry.manifest.name, new Uint8Array(bytes))
   }
 
   remove(name: string): boolean {
     this.modules.delete(name)
     this.keys.delete(name)
+    this.bytes.delete(name)
     return this.entries.delete(name)
   }
 
@@ -90,6 +95,8 @@ export class Catalog {
 
   wasmBytes(ref: string): Uint8Array<ArrayBuffer> {
     const e = this.get(ref)
+    const held = this.bytes.get(e.manifest.name)
+    if (held) return held
     if (!existsSync(e.wasmPath)) throw new Error(`${e.wasmPath} is missing: run \`npm run build\``)
     return new Uint8Array(readFileSync(e.wasmPath))
   }

@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { Dataplane } from '../dataplane/dataplane.js'
 import { ChainRegistry } from '../chains/registry.js'
+import { DeployedStore } from '../faaslets/deploy.js'
 import { requireToken } from './auth.js'
 import type { GatewayContext, GatewayLimits } from './context.js'
 import { installErrorHandlers } from './http-errors.js'
@@ -25,6 +26,8 @@ export interface GatewayOptions {
   limits?: Partial<GatewayLimits>
   /** where chains created over HTTP are stored; null keeps them in memory */
   chainsDir?: string | null
+  /** where deployed faaslets are stored; null keeps them in memory */
+  faasletsDir?: string | null
   ingestion?: IngestionOptions | null
   logger?: boolean
 }
@@ -41,12 +44,14 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const limits = { ...DEFAULT_LIMITS, ...opts.limits }
   const ownsDataplane = !opts.dataplane
   const dataplane = opts.dataplane ?? (await Dataplane.start({ workers: opts.workers }))
+  const faaslets = new DeployedStore(opts.faasletsDir ?? null)
+  faaslets.loadInto(dataplane.catalog)
   const chains = new ChainRegistry(dataplane.catalog, opts.chainsDir ?? null)
   const metrics = new GatewayMetrics(dataplane)
   let closing = false
   const ingestion = opts.ingestion ? new Ingestion(dataplane, chains, metrics, opts.ingestion) : null
   const ctx: GatewayContext = {
-    dataplane, chains, metrics, limits, ingestion,
+    dataplane, chains, faaslets, metrics, limits, ingestion,
     auth: requireToken(opts.token),
     closing: () => closing,
     readiness: () => ({ workers: dataplane.shared.pool.threads.length > 0, ...(ingestion ? ingestion.readiness() : {}) }),

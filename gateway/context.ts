@@ -4,6 +4,7 @@ import type { Dataplane } from '../dataplane/dataplane.js'
 import type { ChainRegistry } from '../chains/registry.js'
 import type { GatewayMetrics } from './metrics.js'
 import type { Ingestion } from './ingest/ingestion.js'
+import type { DeployedStore } from '../faaslets/deploy.js'
 
 export interface GatewayLimits {
   /** bytes in one request body */
@@ -15,6 +16,8 @@ export interface GatewayLimits {
 export interface GatewayContext {
   dataplane: Dataplane
   chains: ChainRegistry
+  /** where deployed faaslets are kept */
+  faaslets: DeployedStore
   metrics: GatewayMetrics
   auth: (req: FastifyRequest) => Promise<void>
   limits: GatewayLimits

@@ -1,9 +1,14 @@
 // graticule faaslets: the faaslets this installation knows, with inputs, outputs and parameters.
 import { describeParam } from '../../faaslets/abi/manifest.js'
 import { Catalog } from '../../faaslets/catalog.js'
+import { freeSlots } from '../../faaslets/deploy.js'
 
 export async function faasletsCommand(args: string[]): Promise<number> {
   const catalog = Catalog.load({ includeTest: args.includes('--test') })
+  if (args.includes('--slots')) {
+    console.log(`free static slots (data base = slot × 131072): ${freeSlots(catalog).join(', ')}`)
+    return 0
+  }
   const json = args.includes('--json')
   if (json) {
     console.log(JSON.stringify(catalog.list().map((e) => e.manifest), null, 2))

@@ -24,6 +24,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       'idle-flush-ms': { type: 'string' },
       workers: { type: 'string' },
       'chains-dir': { type: 'string', default: process.env.GRATICULE_CHAINS_DIR ?? join(homedir(), '.graticule', 'chains') },
+      'faaslets-dir': { type: 'string', default: process.env.GRATICULE_FAASLETS_DIR ?? join(homedir(), '.graticule', 'faaslets') },
       log: { type: 'boolean', default: false },
     },
     strict: true,
@@ -40,6 +41,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     workers: num(values.workers, 'workers'),
     token: process.env.GRATICULE_TOKEN || undefined,
     chainsDir: values['chains-dir'],
+    faasletsDir: values['faaslets-dir'],
     logger: values.log,
     ingestion: {
       windows: { sizeMs: num(values['window-ms'], 'window-ms'), allowedLatenessMs: num(values['lateness-ms'], 'lateness-ms') },

@@ -34,8 +34,16 @@ export interface FunctionType {
   results: string[]
 }
 
+export interface CustomSection {
+  name: string
+  /** payload offset and length within the module bytes */
+  offset: number
+  length: number
+}
+
 export interface WasmInfo {
   types: FunctionType[]
+  customSections: CustomSection[]
   imports: WasmImport[]
   exports: WasmExport[]
   /** type index of every function, imported ones first */
@@ -145,7 +153,7 @@ export function inspectWasm(bytes: Uint8Array): WasmInfo {
   if (bytes[4] !== 1 || bytes[5] !== 0 || bytes[6] !== 0 || bytes[7] !== 0) throw new Error('unsupported WebAssembly version')
   r.pos = 8
   const info: WasmInfo = {
-    types: [], imports: [], exports: [], functionTypes: [], importedFunctions: 0, definedFunctions: 0,
+    types: [], customSections: [], imports: [], exports: [], functionTypes: [], importedFunctions: 0, definedFunctions: 0,
     memories: [], startFunction: null, dataSegments: [], globalsDefined: 0,
   }
   while (r.pos < bytes.length) {
@@ -156,6 +164,11 @@ export function inspectWasm(bytes: Uint8Array): WasmInfo {
     const s = new Reader(bytes, end)
     s.pos = r.pos
     switch (id) {
+      case 0: {
+        const name = s.name()
+        info.customSections.push({ name, offset: s.pos, length: end - s.pos })
+        break
+      }
       case 1: readTypes(s, info); break
       case 2: readImports(s, info); break
       case 3: {
@@ -252,4 +265,34 @@ export function dataEnd(info: WasmInfo): number {
   let end = 0
   for (const seg of info.dataSegments) if (seg.offset !== null) end = Math.max(end, (seg.offset >>> 0) + seg.size)
   return end
+}
+
+/** The payload of the first custom section called `name`, or null. */
+export function customSection(bytes: Uint8Array, name: string): Uint8Array | null {
+  const c = inspectWasm(bytes).customSections.find((x) => x.name === name)
+  return c ? bytes.subarray(c.offset, c.offset + c.length) : null
+}
+
+function leb(n: number): number[] {
+  const out: number[] = []
+  do {
+    let b = n & 0x7f
+    n >>>= 7
+    if (n !== 0) b |= 0x80
+    out.push(b)
+  } while (n !== 0)
+  return out
+}
+
+/** The module with a custom section `name` appended (custom sections may come anywhere). */
+export function withCustomSection(bytes: Uint8Array, name: string, payload: Uint8Array): Uint8Array {
+  const nameBytes = new TextEncoder().encode(name)
+  const body = [...leb(nameBytes.length), ...nameBytes]
+  const size = body.length + payload.length
+  const head = [0, ...leb(size), ...body]
+  const out = new Uint8Array(bytes.length + head.length + payload.length)
+  out.set(bytes)
+  out.set(head, bytes.length)
+  out.set(payload, bytes.length + head.length)
+  return out
 }

@@ -1,10 +1,17 @@
-// The web page and its assets, served with the cross-origin isolation headers that SharedArrayBuffer
-// (and so the faaslets' shared memory in the browser) requires.
+// The web page and what only it needs: its built assets (dist/web), the faaslets' .wasm (the very files
+// the server runs), each chain validated as JSON (so the page binds plans with the host's chains/bind.ts)
+// and the newest window's points as one region (so the page can run the heatmap chain itself). Every
+// response carries the cross-origin isolation headers that SharedArrayBuffer — and so the faaslets'
+// shared memory in the browser — requires.
 import { existsSync, readFileSync } from 'node:fs'
 import { extname, join, normalize } from 'node:path'
 import type { FastifyInstance } from 'fastify'
+import { ScratchMemory } from '../../faaslets/abi/region.js'
 import { ROOT } from '../../faaslets/catalog.js'
+import { REGION_MEDIA_TYPE } from '../../faaslets/codecs/boundary.js'
+import { fail } from '../../errors/index.js'
 import type { GatewayContext } from '../context.js'
+import { writeWindowPoints } from '../ingest/window-result.js'
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
@@ -18,7 +25,7 @@ export const ISOLATION_HEADERS = {
   'cross-origin-resource-policy': 'same-origin',
 }
 
-export async function webRoutes(app: FastifyInstance, _ctx: GatewayContext): Promise<void> {
+export async function webRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   const webDir = join(ROOT, 'dist', 'web')
   const wasmDir = join(ROOT, 'faaslets', 'build')
   const serve = (dir: string, rel: string) => {
@@ -31,7 +38,10 @@ export async function webRoutes(app: FastifyInstance, _ctx: GatewayContext): Pro
     if (!page) return reply.type('text/html').send('<!doctype html><title>graticule</title><p>graticule is running. The map is built by <code>npm run build</code>. API: <a href="/docs">/docs</a></p>')
     return reply.type(page.type).send(page.body)
   })
-  app.get('/favicon.ico', { schema: { hide: true } }, async (_req, reply) => reply.code(204).send())
+  app.get('/favicon.ico', { schema: { hide: true } }, async (_req, reply) => {
+    const icon = serve(webDir, 'favicon.svg')
+    return icon ? reply.type(icon.type).send(icon.body) : reply.code(204).send()
+  })
   app.get<{ Params: { '*': string } }>('/web/*', { schema: { hide: true } }, async (req, reply) => {
     const f = serve(webDir, req.params['*'])
     if (!f) return reply.callNotFound()
@@ -41,5 +51,35 @@ export async function webRoutes(app: FastifyInstance, _ctx: GatewayContext): Pro
     const f = serve(wasmDir, req.params.name)
     if (!f || !req.params.name.endsWith('.wasm')) return reply.callNotFound()
     return reply.type(f.type).send(f.body)
+  })
+
+  app.get<{ Params: { name: string } }>('/web/chains/:name.json', {
+    schema: { summary: 'A chain as validated JSON (steps resolved against the manifests), for the page to bind', tags: ['web'] },
+  }, async (req) => {
+    const { source: _yaml, file: _file, ...chain } = ctx.chains.get(req.params.name)
+    return chain
+  })
+
+  // one region per window, built once however many pages ask
+  let memo: { start: number; bytes: Uint8Array } | null = null
+  app.get('/live/window.region', {
+    schema: {
+      summary: 'The newest closed window\'s points as one points region (the region the live heatmap tiles are computed from)',
+      tags: ['live'],
+    },
+  }, async (_req, reply) => {
+    if (!ctx.ingestion) throw fail('E_NO_LIVE_DATA', 'this gateway ingests no sensor stream (start it with the simulator or --kafka)')
+    const current = ctx.ingestion.live.current()
+    reply.header('cache-control', 'no-store').type(REGION_MEDIA_TYPE)
+    if (!current) return reply.header('x-graticule-window', 'none').header('x-graticule-count', '0').send(Buffer.alloc(0))
+    if (memo?.start !== current.start) {
+      const mem = new ScratchMemory(128 + current.points.count * 32 + 64)
+      const d = writeWindowPoints(mem, current.points)
+      memo = { start: current.start, bytes: mem.bytes().slice(d.ptr, d.ptr + d.len) }
+    }
+    return reply
+      .header('x-graticule-window', String(current.start))
+      .header('x-graticule-count', String(current.points.count))
+      .send(Buffer.from(memo.bytes.buffer, memo.bytes.byteOffset, memo.bytes.byteLength))
   })
 }

@@ -2,10 +2,10 @@
 // vt-pbf — code nobody here wrote, so the tiles are an independent input for the decoder.
 import { createRequire } from 'node:module'
 import GeoJSONVT from 'geojson-vt'
-import vtpbf from 'vt-pbf'
 import { rng } from '../../experiments/lib/measure.js'
 
 const require = createRequire(import.meta.url)
+const vtpbf = require('vt-pbf') as { fromGeojsonVt(layers: Record<string, unknown>, opts: { version: number }): Uint8Array }
 
 interface City { name: string; country: string; population: number; loc: { coordinates: [number, number] } }
 
