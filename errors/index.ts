@@ -36,7 +36,6 @@ export const ERRORS = {
   E_NOT_FOUND: { status: 404, message: "no route %s %s" },
   E_BAD_REQUEST: { status: 400, message: "%s" },
   E_UNAUTHORIZED: { status: 401, message: "this needs Authorization: Bearer <GRATICULE_TOKEN>" },
-  E_NOT_READY: { status: 503, message: "not ready: %s" },
   E_SHUTTING_DOWN: { status: 503, message: "the gateway is shutting down" },
   E_INTERNAL: { status: 500, message: "internal error: %s" },
   E_NO_LIVE_DATA: { status: 404, message: "no window has closed yet: %s" },
@@ -52,7 +51,6 @@ export const ERRORS = {
   E_ARENA_EXHAUSTED: { status: 507, message: "tenant %s: arena cannot grow to hold %s more bytes" },
   E_TOO_MANY_INVOCATIONS: { status: 429, message: "tenant %s: %s invocations already running (limit %s)" },
   E_UNKNOWN_TENANT: { status: 404, message: 'unknown tenant "%s"' },
-  E_REGION_RELEASED: { status: 500, message: "region of invocation %s was already released" },
   E_WORKER_DIED: { status: 503, message: "worker died while running %s: %s" },
   E_BAD_REGION: { status: 422, message: "invalid region: %s" },
 } as const
