@@ -4,7 +4,6 @@
 //      12 |     uses: clustr
 //         |           ^^^^^^
 //      = did you mean "cluster"? known: cluster, heatmap, mvt-decode, reproject
-import { LineCounter } from 'yaml'
 
 export type DiagnosticCode =
   | 'E_CHAIN_TOO_LARGE' | 'E_CHAIN_YAML' | 'E_CHAIN_DUPLICATE_KEY' | 'E_CHAIN_ALIASES' | 'E_CHAIN_SCHEMA'
@@ -31,15 +30,29 @@ export interface Diagnostic {
 export class DiagnosticSink {
   readonly list: Diagnostic[] = []
   private readonly lines: string[]
+  /** offset of the first character of each line: positions come from the text itself, not from the
+   *  parser's line counter, which loses lines while it recovers from a syntax error */
+  private readonly starts: number[] = [0]
 
-  constructor(readonly file: string, readonly text: string, readonly lineCounter: LineCounter) {
+  constructor(readonly file: string, readonly text: string) {
     this.lines = text.split(/\r?\n/)
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1)
+  }
+
+  private linePos(offset: number): { line: number; col: number } {
+    let lo = 0, hi = this.starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (this.starts[mid] <= offset) lo = mid
+      else hi = mid - 1
+    }
+    return { line: lo + 1, col: offset - this.starts[lo] + 1 }
   }
 
   add(code: DiagnosticCode, message: string, range: [number, number] | readonly number[] | undefined | null, hint?: string): void {
     const start = range?.[0] ?? 0
     const end = Math.max(start + 1, range?.[1] ?? start + 1)
-    const { line, col } = this.lineCounter.linePos(Math.min(start, this.text.length))
+    const { line, col } = this.linePos(Math.min(start, this.text.length))
     const source = this.lines[line - 1] ?? ''
     const length = Math.max(1, Math.min(end - start, source.length - col + 1))
     this.list.push({ code, message, hint, file: this.file, line, col, length, source })

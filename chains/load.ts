@@ -2,7 +2,7 @@
 // Order: size limit → YAML syntax (duplicate keys, alias limits) → schema (ajv) → meaning (faaslets,
 // parameters, region kinds along each edge, cycles, unreachable steps, outputs).
 import { Ajv, type ErrorObject } from 'ajv'
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml'
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml'
 import { parseParam, type Manifest, type ParamSpec, type RegionKindName } from '../faaslets/abi/manifest.js'
 import { chainSchema } from './schema.js'
 import { DiagnosticSink, didYouMean, type Diagnostic } from './diagnostics.js'
@@ -30,15 +30,16 @@ const ajv = new Ajv({ allErrors: true, strict: false })
 const checkShape = ajv.compile(chainSchema)
 
 export function loadChain(text: string, file: string, faaslets: ManifestSource): LoadResult {
-  const lineCounter = new LineCounter()
-  const sink = new DiagnosticSink(file, text, lineCounter)
+  const sink = new DiagnosticSink(file, text)
   if (Buffer.byteLength(text) > MAX_CHAIN_BYTES) {
     sink.add('E_CHAIN_TOO_LARGE', `chain file is ${Buffer.byteLength(text)} bytes; the limit is ${MAX_CHAIN_BYTES}`, [0, 1])
     return { diagnostics: sink.list }
   }
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true })
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true })
+  let syntax = 0
   for (const e of doc.errors) {
     const code = e.code === 'DUPLICATE_KEY' ? 'E_CHAIN_DUPLICATE_KEY' : 'E_CHAIN_YAML'
+    if (code === 'E_CHAIN_YAML' && syntax++ > 0) continue // what follows a syntax error mostly follows from it
     sink.add(code, e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''), e.pos,
       code === 'E_CHAIN_DUPLICATE_KEY' ? 'each key may appear once per mapping; merge the two entries' : undefined)
   }
@@ -54,7 +55,7 @@ export function loadChain(text: string, file: string, faaslets: ManifestSource):
   try {
     value = doc.toJS({ maxAliasCount: 100 })
   } catch (e) {
-    sink.add('E_CHAIN_ALIASES', (e as Error).message, [0, 1], 'aliases expand too far')
+    sink.add('E_CHAIN_ALIASES', (e as Error).message, biggestAlias(doc)?.range, 'aliases expand too far')
     return { diagnostics: sink.list }
   }
 
@@ -64,6 +65,28 @@ export function loadChain(text: string, file: string, faaslets: ManifestSource):
   }
   const chain = checkMeaning(value, nodes, sink, faaslets, file, text)
   return sink.list.length ? { diagnostics: sink.list } : { chain, diagnostics: [] }
+}
+
+/** The alias that expands to the most nodes (the first of them): where a YAML bomb goes off. */
+function biggestAlias(doc: Document): Node | undefined {
+  const size = new Map<unknown, number>()
+  const count = (n: unknown, depth: number): number => {
+    if (depth > 64) return Infinity
+    if (isAlias(n)) return count(n.resolve(doc), depth + 1)
+    if (size.has(n)) return size.get(n)!
+    let c = 1
+    if (isMap(n)) for (const p of n.items) c += count(p.key, depth + 1) + count(p.value, depth + 1)
+    else if (isSeq(n)) for (const x of n.items) c += count(x, depth + 1)
+    size.set(n, c)
+    return c
+  }
+  let worst: Node | undefined
+  let most = -1
+  visit(doc, { Alias(_, a) {
+    const c = count(a, 0)
+    if (c > most) { most = c; worst = a }
+  } })
+  return worst
 }
 
 /** Finds YAML nodes (and their keys) by path, for positions. */
@@ -107,10 +130,17 @@ class Positions {
 }
 
 function dedupe(errors: ErrorObject[]): ErrorObject[] {
-  // anyOf failures repeat each alternative's complaint; keep the most specific ones
+  // anyOf failures repeat each alternative's complaint; keep the most specific ones: a branch that only
+  // says "must be <type>" is dropped when another branch of the same anyOf took the value's type
+  const branch = (e: ErrorObject) => /^(.*\/anyOf)\/(\d+)\//.exec(e.schemaPath)
+  const typeOnly = (e: ErrorObject) => e.keyword === 'type' && /\/anyOf\/\d+\/type$/.test(e.schemaPath)
   const seen = new Set<string>()
   return errors.filter((e) => {
     if (e.keyword === 'anyOf') return false
+    if (typeOnly(e)) {
+      const [, at, k] = branch(e)!
+      if (errors.some((f) => !typeOnly(f) && f.instancePath.startsWith(e.instancePath) && branch(f)?.[1] === at && branch(f)?.[2] !== k)) return false
+    }
     const k = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`
     if (seen.has(k)) return false
     seen.add(k)
@@ -189,6 +219,7 @@ function checkMeaning(value: unknown, nodes: Positions, sink: DiagnosticSink, fa
   const manifests: Array<Manifest | null> = []
   rawSteps.forEach((s, i) => {
     const id = isRecord(s) && typeof s.id === 'string' ? s.id : `#${i + 1}`
+    if (id === 'input') sink.add('E_CHAIN_SCHEMA', 'a step cannot be called "input": `needs: input` means the chain\'s input', nodes.value(['steps', i, 'id']), 'give the step another id')
     if (ids.has(id)) sink.add('E_CHAIN_DUPLICATE_STEP', `step id "${id}" is used twice (first by step ${ids.get(id)! + 1})`, nodes.value(['steps', i, 'id']), 'give each step its own id')
     else ids.set(id, i)
     let manifest: Manifest | null = null
@@ -302,7 +333,7 @@ function checkMeaning(value: unknown, nodes: Positions, sink: DiagnosticSink, fa
     }
     for (const p of m.params) {
       if (p.default === undefined && !(p.name in given)) {
-        sink.add('E_CHAIN_MISSING_PARAM', `step "${steps[i].id}" (${m.name}) needs parameter "${p.name}"`, nodes.value(isRecord(raw.with) ? ['steps', i, 'with'] : ['steps', i, 'uses']), `add it under with:, e.g. ${p.name}: \${{ input.${p.name} }}`)
+        sink.add('E_CHAIN_MISSING_PARAM', `step "${steps[i].id}" (${m.name}) needs parameter "${p.name}"`, isRecord(raw.with) ? nodes.key(['steps', i, 'with']) : nodes.value(['steps', i, 'uses']), `add it under with:, e.g. ${p.name}: \${{ input.${p.name} }}`)
       }
     }
   })
@@ -328,6 +359,8 @@ function checkMeaning(value: unknown, nodes: Positions, sink: DiagnosticSink, fa
       sink.add('E_CHAIN_UNKNOWN_STEP', `step "${sid}" (${m.name}) has no output "${outName}"`, nodes.value(outPath(k, 'step')), `its outputs: ${m.outputs.map((x) => x.name).join(', ')}`)
       return
     }
+    // a step whose kinds are unknown (its faaslet, or one upstream, is unknown; a cycle) was reported already
+    if (outKinds[j].length === 0 || (outName !== undefined ? outKinds[j][output].length === 0 : outKinds[j].some((kinds) => kinds.length === 0))) return
     if (output < 0 || !outKinds[j][output]?.some((kk) => wanted.includes(kk))) {
       const has = outKinds[j].map((kinds, n) => `${m.outputs[n].name} (${kinds.join('|')})`).join(', ')
       sink.add('E_CHAIN_BAD_OUTPUT', `cannot write step "${sid}" (${m.name}) as ${as}: ${as} needs ${wanted.join(' or ')}`, nodes.value(outPath(k, 'as')), `its outputs: ${has}; formats: png ← image, geojson ← features|points|clusters, grid ← grid, csv ← points, mvt ← mvt`)
@@ -346,15 +379,16 @@ function checkMeaning(value: unknown, nodes: Positions, sink: DiagnosticSink, fa
     sink.add('E_CHAIN_NO_OUTPUT', 'the chain has no output', nodes.value(['output']), 'add output: {step: <id>, as: png|geojson|grid|csv|mvt}')
   }
 
-  // every step must lead to an output
-  if (outputs.length > 0) {
+  // every step must lead to an output (an output that names a step reaches it, whatever else is wrong)
+  const roots = rawOut.map((o) => (isRecord(o) && typeof o.step === 'string' ? ids.get(o.step.split('.')[0]) : undefined)).filter((j): j is number => j !== undefined)
+  if (roots.length > 0) {
     const live = new Set<number>()
     const visitStep = (j: number) => {
       if (live.has(j)) return
       live.add(j)
       edges[j].forEach(visitStep)
     }
-    outputs.forEach((o) => visitStep(ids.get(o.step)!))
+    roots.forEach(visitStep)
     rawSteps.forEach((_, i) => {
       if (!live.has(i) && ids.get(stepId(i)) === i) {
         sink.add('E_CHAIN_UNREACHABLE', `step "${stepId(i)}" never reaches an output: its work would be thrown away`, nodes.value(['steps', i, 'id']), 'remove it, or make an output or a later step need it')
@@ -383,6 +417,7 @@ function checkInputParams(raw: unknown, nodes: Positions, sink: DiagnosticSink):
     if (spec.type === 'crs') spec.crsRanges = [[1024, 32767]]
     if (spec.type === 'enum' && !spec.values) {
       sink.add('E_CHAIN_BAD_INPUT_PARAM', `input parameter "${name}" is an enum without values`, nodes.key(['input', 'params', name]), 'add values: [a, b, …]')
+      out.push(spec) // declared, badly: references to it are not unknown
       continue
     }
     if (spec.default !== undefined) {

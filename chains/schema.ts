@@ -62,6 +62,6 @@ export const chainSchema = {
         },
       },
     },
-    output: { anyOf: [outputSpec, { type: 'array', items: outputSpec, minItems: 1, maxItems: 4 }] },
+    output: { anyOf: [outputSpec, { type: 'array', items: outputSpec, maxItems: 4 }] }, // [] is E_CHAIN_NO_OUTPUT
   },
 }

@@ -33,12 +33,14 @@ export interface PartitionProgress {
 
 type Publisher = (result: WindowResult) => Promise<void>
 type Committer = (progress: PartitionProgress) => Promise<void>
+/** Whether a partition's source has nothing more to deliver right now (Kafka: consumed up to the end). */
+type CaughtUp = () => Promise<boolean>
 
 export class Ingestion {
   readonly live = new LiveState()
   readonly windowConfig: WindowConfig
   readonly sensors = new SensorIndex()
-  private readonly partitions = new Map<string, { windows: PartitionWindows; source: string; lastFeed: number; publish: Publisher | null; commit: Committer | null }>()
+  private readonly partitions = new Map<string, { windows: PartitionWindows; source: string; lastFeed: number; publish: Publisher | null; commit: Committer | null; caughtUp: CaughtUp | null }>()
   private readonly chain: Chain
   get chainName(): string { return this.chain.name }
   private readonly plan: Plan
@@ -71,8 +73,8 @@ export class Ingestion {
   }
 
   /** Registers a partition (a Kafka source restores `closedUpTo` from its last commit). */
-  openPartition(key: string, source: string, closedUpTo: number, publish: Publisher | null, commit: Committer | null = null): void {
-    this.partitions.set(key, { windows: new PartitionWindows(key, this.windowConfig, this.sensors, closedUpTo), source, lastFeed: Date.now(), publish, commit })
+  openPartition(key: string, source: string, closedUpTo: number, publish: Publisher | null, commit: Committer | null = null, caughtUp: CaughtUp | null = null): void {
+    this.partitions.set(key, { windows: new PartitionWindows(key, this.windowConfig, this.sensors, closedUpTo), source, lastFeed: Date.now(), publish, commit, caughtUp })
   }
 
   /** Forgets a partition this instance no longer owns, without emitting its open windows. */
@@ -137,8 +139,16 @@ export class Ingestion {
     const now = Date.now()
     for (const [key, p] of this.partitions) {
       if (only && !only.includes(key)) continue
-      const idle = now - p.lastFeed >= this.idleFlushMs && p.windows.openWindows > 0
-      for (const w of p.windows.advance(flush || idle)) await this.emit(p.source, w, p.publish)
+      // a partition is idle when nothing came for idleFlushMs *and* its source has nothing queued: a
+      // partition merely waiting its turn behind a busy consumer must not have its windows cut short
+      const idle = now - p.lastFeed >= this.idleFlushMs && p.windows.openWindows > 0 && (p.caughtUp ? await p.caughtUp() : true)
+      try {
+        for (const w of p.windows.advance(flush || idle)) await this.emit(p.source, w, p.publish)
+      } catch (e) {
+        // the partition went to another instance while we emitted (it replays what we did not commit)
+        if (this.partitions.get(key) !== p) continue
+        throw e
+      }
       const at = { committable: p.windows.committableOffset(), closedUpTo: p.windows.closedUpTo }
       progress.set(key, at)
       // results first, then the commit that lets them go: a crash in between only re-emits

@@ -33,6 +33,9 @@ export class KafkaSource {
   private readonly committed = new Map<number, string>()
   private readonly opening = new Map<number, Promise<void>>()
   private owned = new Set<number>()
+  /** last offset fed per partition, and the topic's end offsets (refreshed at most once a second) */
+  private readonly fed = new Map<number, number>()
+  private ends: { at: number; offsets: Map<number, number> } | null = null
 
   constructor(private readonly ingestion: Ingestion, private readonly opts: KafkaSourceOptions) {
     this.topic = opts.topic ?? 'graticule.sensors'
@@ -88,6 +91,7 @@ export class KafkaSource {
   private revoke(partition: number): void {
     this.ingestion.dropPartition(this.key(partition))
     this.committed.delete(partition)
+    this.fed.delete(partition)
     this.ingestion.metrics.consumerLag.remove({ topic: this.topic, partition: String(partition) })
   }
 
@@ -105,7 +109,7 @@ export class KafkaSource {
             closedUpTo = (JSON.parse(entry.metadata) as CommitMeta).closedUpTo ?? -Infinity
           } catch { /* foreign metadata: start without */ }
         }
-        this.ingestion.openPartition(this.key(partition), 'kafka', closedUpTo, (r) => this.publish(partition, r), (progress) => this.commit(partition, progress))
+        this.ingestion.openPartition(this.key(partition), 'kafka', closedUpTo, (r) => this.publish(partition, r), (progress) => this.commit(partition, progress), () => this.caughtUp(partition))
       })().finally(() => this.opening.delete(partition))
       this.opening.set(partition, p)
     }
@@ -114,6 +118,8 @@ export class KafkaSource {
 
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { partition } = batch
+    // a batch fetched before a rebalance took the partition away: the new owner replays it
+    if (!this.owned.has(partition) || isStale()) return
     await this.ensure(partition)
     const key = this.key(partition)
     for (const message of batch.messages) {
@@ -123,13 +129,26 @@ export class KafkaSource {
       if (rejected.length) this.ingestion.metrics.sensorPoints.inc({ source: 'kafka', outcome: 'rejected' }, rejected.length)
       if (points.length && this.ingestion.hasPartition(key)) this.ingestion.feed(key, Number(message.offset), points)
       resolveOffset(message.offset)
+      this.fed.set(partition, Number(message.offset))
     }
     await heartbeat()
     this.ingestion.metrics.consumerLag.set({ topic: this.topic, partition: String(partition) }, Number(batch.offsetLag()))
     await this.ingestion.enqueue(() => this.ingestion.processAll(false, [key]))
   }
 
+  /** True when this instance has consumed the partition up to its end (nothing more is waiting). */
+  private async caughtUp(partition: number): Promise<boolean> {
+    if (!this.ends || Date.now() - this.ends.at > 1_000) {
+      const offsets = await this.admin.fetchTopicOffsets(this.topic)
+      this.ends = { at: Date.now(), offsets: new Map(offsets.map((o) => [o.partition, Number(o.high)])) }
+    }
+    const end = this.ends.offsets.get(partition) ?? 0
+    return (this.fed.get(partition) ?? -1) + 1 >= end
+  }
+
   private async publish(partition: number, r: WindowResult): Promise<void> {
+    // never publish for a partition another instance owns now: its version of the window is the full one
+    if (!this.owned.has(partition)) throw new Error(`partition ${partition} was reassigned`)
     await this.producer.send({
       topic: this.resultsTopic,
       messages: [{ key: r.key, value: JSON.stringify(r), headers: { 'content-type': 'application/json' } }],

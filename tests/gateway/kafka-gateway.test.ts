@@ -66,6 +66,16 @@ function distinct(points: SensorPoint[]): number {
   return new Set(points.map((p) => `${p.sensor}|${p.ts}`)).size
 }
 
+/** Waits for the results to add up; on timeout says how far they got and what the gateways logged. */
+async function allCounted(reader: { total: () => number; windows: () => number }, want: number, gateways: GatewayProcess[], timeoutMs: number): Promise<void> {
+  try {
+    await waitFor('all points in results', () => (reader.total() === want ? true : undefined), timeoutMs)
+  } catch (e) {
+    const late = await Promise.all(gateways.map((g) => metric(g, /graticule_sensor_points_total\{source="kafka",outcome="late"\} (\d+)/).catch(() => NaN)))
+    throw new Error(`${(e as Error).message}: counted ${reader.total()} of ${want} in ${reader.windows()} windows; late per gateway ${late.join(', ')}\n${gateways.map((g) => g.output().slice(-2000)).join('\n---\n')}`)
+  }
+}
+
 async function metric(g: GatewayProcess, re: RegExp): Promise<number> {
   const text = await (await fetch(`${g.url}/metrics`)).text()
   return [...text.matchAll(new RegExp(re.source, 'g'))].reduce((n, m) => n + Number(m[1]), 0)
@@ -89,7 +99,7 @@ describe('gateway ⇄ Kafka', () => {
     await producer.disconnect()
     const want = distinct(sent)
     expect(sent.length).toBeGreaterThan(want) // the stream really has duplicates
-    await waitFor('all points in results', () => (reader.total() === want ? true : undefined), 90_000)
+    await allCounted(reader, want, [gw], 120_000)
     expect(reader.total()).toBe(want)
     expect(await metric(gw, /graticule_sensor_points_total\{source="kafka",outcome="deduplicated"\} (\d+)/)).toBe(sent.length - want)
     expect(await metric(gw, /graticule_sensor_points_total\{source="kafka",outcome="late"\} (\d+)/)).toBe(0)
@@ -125,7 +135,7 @@ describe('gateway ⇄ Kafka', () => {
     await produce(10)
     await producer.disconnect()
     const want = distinct(sent)
-    await waitFor('all points in results after the restart', () => (reader.total() === want ? true : undefined), 120_000)
+    await allCounted(reader, want, [gw], 150_000)
     expect(reader.total()).toBe(want)
   })
 
@@ -160,7 +170,7 @@ describe('gateway ⇄ Kafka', () => {
     await produce(10)
     await producer.disconnect()
     const want = distinct(sent)
-    await waitFor('all points in results with two instances', () => (reader.total() === want ? true : undefined), 120_000)
+    await allCounted(reader, want, [a, b], 150_000)
     expect(reader.total()).toBe(want)
     // both instances published windows
     expect(await metric(a, /graticule_windows_closed_total\{source="kafka"\} (\d+)/)).toBeGreaterThan(0)

@@ -1,0 +1,53 @@
+// Runs graticule's CLI from source as a user would (`node --import tsx bin/cli.ts <args>`, cwd = the
+// repository root) and collects what it printed. Asynchronous, so a test can run several at once.
+import { spawn } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+export interface CliResult {
+  /** exit code; null only if the process was killed (see `signal`) */
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+export interface CliOptions {
+  /** kill the process after this long (default 120 s): a hung CLI fails the test instead of hanging it */
+  timeoutMs?: number
+  env?: Record<string, string>
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  // vitest's own loader options must not leak into the child: it gets exactly tsx, like a user's shell
+  const { NODE_OPTIONS: _drop, ...env } = process.env
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/cli.ts', ...args], {
+      cwd: REPO_ROOT,
+      env: { ...env, NO_COLOR: '1', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000)
+    child.on('error', (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
+}
+
+/** The lines of a stream's text, without the empty line after the final newline. */
+export function lines(text: string): string[] {
+  const l = text.split('\n')
+  if (l[l.length - 1] === '') l.pop()
+  return l
+}
