@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<{ bench(sizes: number[]): Promise<Be
   cluster: () => import('./faaslets/cluster.bench.js'),
   heatmap: () => import('./faaslets/heatmap.bench.js'),
   light: () => import('./faaslets/light.bench.js'),
+  'pip-aggregate': () => import('./faaslets/pip-aggregate.bench.js'),
 }
 
 /** What each faaslet should reach against its JS baseline at 100k points (issue goals). */
