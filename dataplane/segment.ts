@@ -2,7 +2,7 @@
 // outputs), each step's outputs are descriptors. Hand-off between the steps run here is a function call:
 // the array of descriptors is all that moves.
 import type { Descriptor } from '../faaslets/abi/region.js'
-import type { LocalRunner, Invocation } from './local-runner.js'
+import type { InstancePool, Invocation } from './instance-pool.js'
 import { isStepRef, type Plan, type PlanRef } from './plan.js'
 
 export interface StepTiming {
@@ -19,7 +19,7 @@ export interface StepTiming {
  * supervisor that has to kill the thread can say where it was.
  */
 export function runSegment(
-  runner: LocalRunner,
+  runner: InstancePool,
   inv: Invocation,
   plan: Plan,
   run: number[],

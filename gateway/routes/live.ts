@@ -61,7 +61,8 @@ export async function liveRoutes(app: FastifyInstance, ctx: GatewayContext): Pro
     const plan = bindChain(chain, { zoom: req.query.zoom ?? 2, ...(req.query.bbox ? { bbox: req.query.bbox } : {}) }, ctx.dataplane.catalog)
     const res = await ctx.dataplane.invoke('default', plan, (mem) => [writeWindowPoints(mem, current.points)])
     try {
-      return reply.type('application/geo+json').header('x-graticule-window', String(current.start)).send(Buffer.from(encodeOutput(res.bytes(), res.outputs[0], 'geojson')))
+      return reply.type('application/geo+json').header('x-graticule-window', String(current.start)).header('x-graticule-count', String(current.points.count))
+        .send(Buffer.from(encodeOutput(res.bytes(), res.outputs[0], 'geojson')))
     } finally {
       res.release()
     }

@@ -3,7 +3,7 @@
 // and the newest window's points as one region (so the page can run the heatmap chain itself). Every
 // response carries the cross-origin isolation headers that SharedArrayBuffer — and so the faaslets'
 // shared memory in the browser — requires.
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { extname, join, normalize } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { ScratchMemory } from '../../faaslets/abi/region.js'
@@ -28,9 +28,11 @@ export const ISOLATION_HEADERS = {
 export async function webRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   const webDir = join(ROOT, 'dist', 'web')
   const wasmDir = join(ROOT, 'faaslets', 'build')
+  // a file inside `dir`, or null: folders, escapes (..) and names no file system accepts are all 404s
   const serve = (dir: string, rel: string) => {
+    if (rel.includes('\0')) return null
     const path = normalize(join(dir, rel))
-    if (!path.startsWith(dir + '/') || !existsSync(path)) return null
+    if (!path.startsWith(dir + '/') || !statSync(path, { throwIfNoEntry: false })?.isFile()) return null
     return { body: readFileSync(path), type: TYPES[extname(path)] ?? 'application/octet-stream' }
   }
   app.get('/', { schema: { hide: true } }, async (_req, reply) => {

@@ -1,9 +1,9 @@
 // The faaslets the page can run: manifests from GET /faaslets, modules compiled from /wasm/<name>.wasm —
-// the very files the server runs. Serves the host's two lookups: LocalRunner's ModuleSource (in the
+// the very files the server runs. Serves the host's two lookups: InstancePool's ModuleSource (in the
 // workers) and bindChain's ManifestSource (on the page). Refs may carry a version, as in Catalog.get.
 import type { Manifest } from '../../../faaslets/abi/manifest.js'
 import type { ManifestSource } from '../../../chains/load.js'
-import type { ModuleSource } from '../../../dataplane/local-runner.js'
+import type { ModuleSource } from '../../../dataplane/instance-pool.js'
 import { fail } from '../../../errors/index.js'
 
 export interface FaasletEntry { manifest: Manifest; module: WebAssembly.Module }

@@ -1,10 +1,10 @@
-// A faaslet worker (a module Web Worker): the host's own LocalRunner and runSegment on the page's arena.
+// A faaslet worker (a module Web Worker): the host's own instance pool and runSegment on the page's arena.
 // It gets the arena handles and the compiled modules once, then runs whole plans for invocations the page
 // opened, allocating with the arena's lock-free chunk allocator; only descriptors travel back.
 import { GraticuleError, revive } from '../../../errors/index.js'
 import { Arena } from '../../../dataplane/arena.js'
 import { InvocationHeap } from '../../../dataplane/allocator.js'
-import { LocalRunner } from '../../../dataplane/local-runner.js'
+import { InstancePool } from '../../../dataplane/instance-pool.js'
 import { isStepRef } from '../../../dataplane/plan.js'
 import { runSegment } from '../../../dataplane/segment.js'
 import type { Descriptor } from '../../../faaslets/abi/region.js'
@@ -12,7 +12,7 @@ import { ModuleSet } from './module-set.js'
 import type { FromWorker, RunMessage, ToWorker } from './protocol.js'
 
 const scope = self as unknown as { onmessage: ((e: MessageEvent<ToWorker>) => void) | null; postMessage(m: FromWorker): void }
-let runner: LocalRunner | null = null
+let runner: InstancePool | null = null
 
 function run(m: RunMessage): FromWorker {
   if (!runner) throw new Error('worker not initialised')
@@ -30,7 +30,7 @@ function run(m: RunMessage): FromWorker {
 scope.onmessage = (e) => {
   const m = e.data
   if (m.type === 'init') {
-    runner = new LocalRunner(new ModuleSet(m.faaslets), new Arena(m.handles))
+    runner = new InstancePool(new ModuleSet(m.faaslets), new Arena(m.handles))
     scope.postMessage({ type: 'ready' })
     return
   }
