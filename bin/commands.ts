@@ -35,7 +35,7 @@ export const commands: Record<string, Command> = {
   },
   sensors: {
     summary: 'stream simulated sensor points into Kafka, with a progress line',
-    usage: '--kafka <host:port> [--topic graticule.sensors] [--rate N/s] [--sensors N] [--duration s] [--batch N] [--format json|msgpack]',
+    usage: '--kafka <host:port> [--topic graticule.sensors] [--rate N/s] [--sensors N] [--duration s] [--batch N] [--format json|msgpack] [--columns]',
     run: async (args) => (await import('./commands/sensors.js')).sensorsCommand(args),
   },
   deploy: {

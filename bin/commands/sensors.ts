@@ -12,6 +12,7 @@ export async function sensorsCommand(args: string[]): Promise<number> {
       duration: { type: 'string', default: '0' }, batch: { type: 'string', default: '100' },
       format: { type: 'string', default: 'json' }, seed: { type: 'string', default: '7' },
       late: { type: 'string', default: '0' }, duplicates: { type: 'string', default: '0' },
+      columns: { type: 'boolean', default: false },
     },
   })
   if (!values.kafka) throw new Error('usage: graticule sensors --kafka <host:port> [--topic] [--rate N/s] [--sensors N] [--duration s] [--batch N]')
@@ -22,7 +23,7 @@ export async function sensorsCommand(args: string[]): Promise<number> {
     sensors, seed: Number(values.seed), startTs: Date.now(), intervalMs: (sensors / rate) * 1000,
     lateFraction: Number(values.late), lateMs: 500, duplicateFraction: Number(values.duplicates),
   })
-  const producer = new SensorProducer({ brokers: values.kafka.split(','), topic: values.topic, batch, format: values.format })
+  const producer = new SensorProducer({ brokers: values.kafka.split(','), topic: values.topic, batch, format: values.format, layout: values.columns ? 'columns' : 'rows' })
   await producer.connect()
   const started = Date.now()
   let stop = false

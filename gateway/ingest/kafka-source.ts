@@ -3,7 +3,7 @@
 // (at-least-once), with the partition's `closedUpTo` in the commit metadata so a new owner — after a
 // crash or a rebalance — knows which windows were already emitted.
 import { Kafka, logLevel, type Admin, type Consumer, type Producer, type EachBatchPayload } from 'kafkajs'
-import { parseSensorMessage } from './sensor-record.js'
+import { parseSensorColumns } from './sensor-record.js'
 import type { Ingestion, PartitionProgress } from './ingestion.js'
 import type { WindowResult } from './window-result.js'
 
@@ -125,9 +125,9 @@ export class KafkaSource {
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) return
       if (!message.value) continue
-      const { points, rejected } = parseSensorMessage(message.value)
-      if (rejected.length) this.ingestion.metrics.sensorPoints.inc({ source: 'kafka', outcome: 'rejected' }, rejected.length)
-      if (points.length && this.ingestion.hasPartition(key)) this.ingestion.feed(key, Number(message.offset), points)
+      const c = parseSensorColumns(message.value)
+      if (c.rejected.length) this.ingestion.metrics.sensorPoints.inc({ source: 'kafka', outcome: 'rejected' }, c.rejected.length)
+      if (c.ts.length && this.ingestion.hasPartition(key)) this.ingestion.feedColumns(key, Number(message.offset), c.sensor, c.ts, c.lon, c.lat, c.value)
       resolveOffset(message.offset)
       this.fed.set(partition, Number(message.offset))
     }

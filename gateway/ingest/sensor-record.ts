@@ -26,6 +26,20 @@ export interface ParsedSensorMessage {
 
 export type SensorWireFormat = 'json' | 'msgpack'
 
+/**
+ * A batch in columns — `{sensor: [...], ts: [...], lon: [...], lat: [...], value: [...]}` — the fast shape
+ * for high rates: no object per point on either side (in msgpack the number columns may be float64 typed
+ * arrays). Checked exactly like rows; a bad row is rejected with its index.
+ */
+export interface SensorColumns {
+  sensor: string[]
+  ts: Float64Array
+  lon: Float64Array
+  lat: Float64Array
+  value: Float64Array
+  rejected: RejectedRecord[]
+}
+
 /** Longest accepted sensor id (UTF-16 code units): ids are keys in windows and dedup sets, not documents. */
 export const MAX_SENSOR_ID_LENGTH = 256
 /** Largest epoch ms a JS Date can hold. */
@@ -33,7 +47,7 @@ const MAX_TS = 8.64e15
 
 // Fixed-size maps (no msgpackr "records" extension) so any msgpack implementation can read what we write.
 const packr = new Packr({ useRecords: false, variableMapSize: true })
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true })
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, moreTypes: true })
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /**
@@ -57,6 +71,12 @@ export function parseSensorMessage(data: Uint8Array | string, format?: SensorWir
 /** Validates an already decoded message: a point, an array of points, or {points: [...]}. */
 export function validateSensorBatch(decoded: unknown): ParsedSensorMessage {
   let records: unknown[]
+  if (isColumnar(decoded)) {
+    const c = validateColumns(decoded)
+    const points: SensorPoint[] = []
+    for (let i = 0; i < c.ts.length; i++) points.push({ sensor: c.sensor[i], ts: c.ts[i], lon: c.lon[i], lat: c.lat[i], value: c.value[i] })
+    return { points, rejected: c.rejected }
+  }
   if (Array.isArray(decoded)) records = decoded
   else if (isPlainObject(decoded) && 'points' in decoded) {
     if (!Array.isArray(decoded.points)) return messageError('`points` must be an array of points')
@@ -99,6 +119,77 @@ export function checkSensorPoint(rec: unknown): SensorPoint | string {
   if (typeof value === 'string') return value
   return { sensor, ts, lon, lat, value }
 }
+
+/** Decodes a message into columns (any shape: a point, rows, or columns). Never throws. */
+export function parseSensorColumns(data: Uint8Array | string, format?: SensorWireFormat): SensorColumns {
+  const fmt = format ?? (typeof data === 'string' || looksLikeJson(data) ? 'json' : 'msgpack')
+  let decoded: unknown
+  try {
+    if (fmt === 'json') decoded = JSON.parse(typeof data === 'string' ? data : utf8.decode(data))
+    else if (typeof data === 'string' || data.length === 0) return columnsError('msgpack must be non-empty bytes')
+    else decoded = unpackr.unpack(data)
+  } catch (err) {
+    return columnsError(`not valid ${fmt === 'json' ? 'JSON' : 'msgpack'}: ${(err as Error).message}`)
+  }
+  if (isColumnar(decoded)) return validateColumns(decoded)
+  const rows = validateSensorBatch(decoded)
+  const n = rows.points.length
+  const c: SensorColumns = { sensor: new Array<string>(n), ts: new Float64Array(n), lon: new Float64Array(n), lat: new Float64Array(n), value: new Float64Array(n), rejected: rows.rejected }
+  rows.points.forEach((p, i) => { c.sensor[i] = p.sensor; c.ts[i] = p.ts; c.lon[i] = p.lon; c.lat[i] = p.lat; c.value[i] = p.value })
+  return c
+}
+
+const COLUMN_KEYS = ['sensor', 'ts', 'lon', 'lat', 'value'] as const
+
+function isColumnar(x: unknown): x is Record<(typeof COLUMN_KEYS)[number], unknown> {
+  return isPlainObject(x) && Array.isArray(x.sensor) && !('points' in x)
+}
+
+function columnsError(reason: string): SensorColumns {
+  return { sensor: [], ts: new Float64Array(0), lon: new Float64Array(0), lat: new Float64Array(0), value: new Float64Array(0), rejected: [{ index: -1, reason }] }
+}
+
+/** Checks columns row by row with the rules of checkSensorPoint; keeps the good rows, in order. */
+function validateColumns(d: Record<(typeof COLUMN_KEYS)[number], unknown>): SensorColumns {
+  const n = (d.sensor as unknown[]).length
+  for (const k of COLUMN_KEYS) {
+    const col = d[k] as ArrayLike<unknown> | undefined
+    if (!col || typeof col !== 'object' || !('length' in col)) return columnsError(`column ${k} must be an array`)
+    if (col.length !== n) return columnsError(`column ${k} has ${col.length} entries, sensor has ${n}`)
+  }
+  const sensor = d.sensor as unknown[], ts = d.ts as ArrayLike<unknown>, lon = d.lon as ArrayLike<unknown>, lat = d.lat as ArrayLike<unknown>, value = d.value as ArrayLike<unknown>
+  const out: SensorColumns = { sensor: new Array<string>(n), ts: new Float64Array(n), lon: new Float64Array(n), lat: new Float64Array(n), value: new Float64Array(n), rejected: [] }
+  let k = 0
+  for (let i = 0; i < n; i++) {
+    const s = sensor[i], t = ts[i], x = lon[i], y = lat[i], v = value[i]
+    // the fast path: plain numbers in range; anything else goes through the row checker for its reason
+    if (typeof s === 'string' && s.length > 0 && s.length <= MAX_SENSOR_ID_LENGTH && typeof t === 'number' && Number.isInteger(t) && t >= 0 && t <= MAX_TS
+      && typeof x === 'number' && x >= -180 && x <= 180 && typeof y === 'number' && y >= -90 && y <= 90 && typeof v === 'number' && Number.isFinite(v)) {
+      out.sensor[k] = s; out.ts[k] = t; out.lon[k] = x; out.lat[k] = y; out.value[k] = v
+      k++
+      continue
+    }
+    const r = checkSensorPoint({ sensor: s, ts: t, lon: x, lat: y, value: v })
+    if (typeof r === 'string') out.rejected.push({ index: i, reason: r })
+    else { out.sensor[k] = r.sensor; out.ts[k] = r.ts; out.lon[k] = r.lon; out.lat[k] = r.lat; out.value[k] = r.value; k++ }
+  }
+  if (k < n) {
+    out.sensor.length = k
+    out.ts = out.ts.subarray(0, k); out.lon = out.lon.subarray(0, k); out.lat = out.lat.subarray(0, k); out.value = out.value.subarray(0, k)
+  }
+  return out
+}
+
+/** A batch in columns, as JSON or msgpack (float64 typed arrays in msgpack). */
+export function encodeSensorColumns(points: readonly SensorPoint[], format: SensorWireFormat): Uint8Array {
+  const n = points.length
+  const c = { sensor: points.map((p) => p.sensor), ts: new Float64Array(n), lon: new Float64Array(n), lat: new Float64Array(n), value: new Float64Array(n) }
+  points.forEach((p, i) => { c.ts[i] = p.ts; c.lon[i] = p.lon; c.lat[i] = p.lat; c.value[i] = p.value })
+  if (format === 'json') return Buffer.from(JSON.stringify({ sensor: c.sensor, ts: Array.from(c.ts), lon: Array.from(c.lon), lat: Array.from(c.lat), value: Array.from(c.value) }))
+  return columnPackr.pack(c)
+}
+
+const columnPackr = new Packr({ useRecords: false, variableMapSize: true, moreTypes: true })
 
 /** JSON text of one point or a batch (a bare array); only the five fields are written. */
 export function encodeSensorJson(points: SensorPoint | readonly SensorPoint[]): string {

@@ -21,6 +21,9 @@ export interface WindowConfig {
 
 export const DEFAULT_WINDOWS: WindowConfig = { sizeMs: 10_000, allowedLatenessMs: 2_000, maxPoints: 5_000_000 }
 
+/** Windows up to this long keep a point's time offset within an Int32 (the duplicate set's key). */
+export const MAX_WINDOW_MS = 2 ** 31 - 1
+
 /** The points of one window, column by column (what the sensor-window chain reads). */
 export interface WindowPoints {
   lon: Float64Array
@@ -49,11 +52,12 @@ export interface AddResult {
   overflow: number
 }
 
-const SENSOR_SHIFT = 2 ** 26 // ts offset within a window must stay below this (windows < 18.6 h)
+import { KeySet } from './key-set.js'
 
 class Window {
   points: WindowPoints
-  readonly seen = new Set<number>()
+  /** (sensor, ts − start) of every point taken: duplicates are recognised here */
+  readonly seen = new KeySet()
   minOffset = Infinity
   duplicates = 0
 
@@ -123,34 +127,45 @@ export class PartitionWindows {
     const r: AddResult = { accepted: 0, duplicates: 0, late: 0, overflow: 0 }
     const size = this.cfg.sizeMs
     if (offset > this.lastOffset) this.lastOffset = offset
+    // consecutive points mostly share a window: keep the last one at hand
+    let w: Window | undefined
+    let wStart = NaN
+    let wEnd = NaN
+    let lastName = ''
+    let lastId = -1
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i]
-      const start = Math.floor(t / size) * size
-      const end = start + size
-      let w = this.open.get(start)
-      if (!w) {
-        if (end <= this.closedUpTo) {
-          // emitted already (by this run, or by the one before a restart): too late
-          r.late++
-          continue
+      if (!(t >= wStart && t < wEnd)) {
+        const start = Math.floor(t / size) * size
+        const end = start + size
+        w = this.open.get(start)
+        if (!w) {
+          if (end <= this.closedUpTo) {
+            // emitted already (by this run, or by the one before a restart): too late
+            r.late++
+            wStart = wEnd = NaN
+            continue
+          }
+          w = new Window(start, end)
+          this.open.set(start, w)
         }
-        w = new Window(start, end)
-        this.open.set(start, w)
+        wStart = start
+        wEnd = end
       }
-      const s = this.sensors.id(sensor[i])
-      const key = s * SENSOR_SHIFT + (t - start)
-      if (w.seen.has(key)) {
-        w.duplicates++
-        r.duplicates++
-        continue
-      }
-      if (w.points.count >= this.cfg.maxPoints) {
+      const win = w!
+      if (win.points.count >= this.cfg.maxPoints) {
         r.overflow++
         continue
       }
-      w.seen.add(key)
-      w.push(lon[i], lat[i], value[i], s, t)
-      if (offset < w.minOffset) w.minOffset = offset
+      const name = sensor[i]
+      const s = name === lastName ? lastId : (lastId = this.sensors.id((lastName = name)))
+      if (!win.seen.add(s, t - wStart)) {
+        win.duplicates++
+        r.duplicates++
+        continue
+      }
+      win.push(lon[i], lat[i], value[i], s, t)
+      if (offset < win.minOffset) win.minOffset = offset
       r.accepted++
       if (t > this.maxTs) this.maxTs = t
     }

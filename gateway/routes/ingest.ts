@@ -7,7 +7,7 @@ import { parseSensorMessage } from '../ingest/sensor-record.js'
 export async function ingestRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   app.post<{ Body: Buffer }>('/ingest', {
     schema: {
-      summary: 'Sensor points: {sensor, ts, lon, lat, value}, one or a batch, as JSON or msgpack', tags: ['live'],
+      summary: 'Sensor points: {sensor, ts, lon, lat, value}, one, a batch, or columns {sensor: [], ts: [], …}, as JSON or msgpack', tags: ['live'],
       response: { 200: { type: 'object', properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' }, late: { type: 'integer' }, overflow: { type: 'integer' }, rejected: { type: 'array' } } } },
     },
   }, async (req) => {
