@@ -12,6 +12,8 @@ export interface ChainRunOptions {
   tenant?: string
   /** most points/features one request may carry */
   maxPoints?: number
+  /** encode only these outputs (by name; default all): an HTTP response carries one */
+  only?: string[]
 }
 
 export interface ChainRunOutput {
@@ -38,9 +40,9 @@ export async function runChain(dp: Dataplane, chain: Chain, raw: RawParams, body
   const res = await dp.invoke(opts.tenant ?? 'default', plan, (mem) => [writePrepared(mem, prepared)], { mode: opts.mode })
   try {
     const bytes = res.bytes()
-    const outputs = chain.outputs.map((o, i) => ({
+    const outputs = chain.outputs.flatMap((o, i) => (opts.only && !opts.only.includes(o.name) ? [] : [{
       name: o.name, as: o.as, contentType: FORMAT_MEDIA[o.as], body: encodeOutput(bytes, res.outputs[i], o.as),
-    }))
+    }]))
     const { bytes: _b, release: _r, outputs: _o, ...invocation } = res
     return { outputs, invocation }
   } finally {

@@ -75,6 +75,11 @@ class StageWorker {
     this.next()
   }
 
+  /** requests waiting or running here */
+  get load(): number {
+    return this.queue.length + (this.running ? 1 : 0)
+  }
+
   call(req: Omit<CopyRequest, 'id'>, transfer: ArrayBuffer[], timeLimitMs: number): Promise<Extract<CopyReply, { ok: true }>> {
     return new Promise((resolve, reject) => {
       this.queue.push({ req: { ...req, id: this.nextId++ }, transfer, resolve, reject, timeLimitMs })
@@ -100,17 +105,22 @@ export interface CopyRunResult {
 }
 
 export class CopyExecutor {
-  private readonly workers = new Map<string, StageWorker>()
+  private readonly workers = new Map<string, StageWorker[]>()
   private readonly packr = new Packr()
   private readonly unpackr = new Unpackr()
 
-  constructor(private readonly catalog: Catalog, private readonly includeTest = true) {}
+  /**
+   * `replicas` workers per faaslet, as a platform scales a function out (the dataplane gives it as many as
+   * the shared executor has workers, so neither baseline nor product is short of cores); a request goes to
+   * the least loaded one.
+   */
+  constructor(private readonly catalog: Catalog, private readonly includeTest = true, private readonly replicas = 1) {}
 
   private worker(faaslet: string): StageWorker {
     const name = faaslet.split('@')[0]
-    let w = this.workers.get(name)
-    if (!w) this.workers.set(name, (w = new StageWorker(name, this.includeTest)))
-    return w
+    let ws = this.workers.get(name)
+    if (!ws) this.workers.set(name, (ws = Array.from({ length: Math.max(1, this.replicas) }, () => new StageWorker(name, this.includeTest))))
+    return ws.reduce((a, b) => (b.load < a.load ? b : a))
   }
 
   /** Starts the workers of a plan's faaslets ahead of time (cold start is not what is measured). */
@@ -199,7 +209,7 @@ export class CopyExecutor {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.workers.values()].map((w) => w.close()))
+    await Promise.all([...this.workers.values()].flat().map((w) => w.close()))
     this.workers.clear()
   }
 }

@@ -63,12 +63,15 @@ export class Dataplane {
   private copyExec: CopyExecutor | null = null
   private httpExec: HttpExecutor | null = null
   private readonly limits: TenantLimits
+  /** the shared executor's workers; the baselines get as many replicas of each function */
+  readonly workers: number
   private closed = false
 
   private constructor(opts: DataplaneOptions) {
     this.catalog = opts.catalog ?? Catalog.load({ includeTest: opts.includeTestFaaslets })
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits }
-    this.shared = new SharedExecutor(this.catalog, { workers: opts.workers ?? Math.max(1, availableParallelism()) })
+    this.workers = opts.workers ?? Math.max(1, availableParallelism())
+    this.shared = new SharedExecutor(this.catalog, { workers: this.workers })
   }
 
   static async start(opts: DataplaneOptions = {}): Promise<Dataplane> {
@@ -89,11 +92,11 @@ export class Dataplane {
   }
 
   copy(): CopyExecutor {
-    return (this.copyExec ??= new CopyExecutor(this.catalog))
+    return (this.copyExec ??= new CopyExecutor(this.catalog, true, this.workers))
   }
 
   async http(): Promise<HttpExecutor> {
-    if (!this.httpExec) this.httpExec = await HttpExecutor.start(this.catalog)
+    if (!this.httpExec) this.httpExec = await HttpExecutor.start(this.catalog, this.workers)
     return this.httpExec
   }
 

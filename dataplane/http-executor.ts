@@ -19,31 +19,38 @@ interface FunctionProcess {
   key: string
 }
 
+/** One process of a function, and the requests it has in flight (the router sends to the least busy). */
+interface Replica {
+  proc: Promise<FunctionProcess>
+  inflight: number
+}
+
 export class HttpExecutor {
-  private readonly procs = new Map<string, Promise<FunctionProcess>>()
+  private readonly procs = new Map<string, Replica[]>()
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 })
   private readonly packr = new Packr()
   private readonly unpackr = new Unpackr()
 
-  private constructor(private readonly catalog: Catalog) {}
+  /** `replicas` processes per function, as a platform scales a function out (see copy-executor.ts). */
+  private constructor(private readonly catalog: Catalog, private readonly replicas: number) {}
 
-  static async start(catalog: Catalog): Promise<HttpExecutor> {
-    return new HttpExecutor(catalog)
+  static async start(catalog: Catalog, replicas = 1): Promise<HttpExecutor> {
+    return new HttpExecutor(catalog, Math.max(1, replicas))
   }
 
-  /** The process serving `faaslet`, started on first use (and again after it was killed). */
-  private proc(faaslet: string): Promise<FunctionProcess> {
-    const entry = this.catalog.get(faaslet)
-    const name = entry.manifest.name
+  /** The least busy process serving `faaslet`, started on first use (and again after it was killed). */
+  private replica(faaslet: string): Replica {
+    const name = this.catalog.get(faaslet).manifest.name
     const key = this.catalog.key(name)
-    const have = this.procs.get(name)
-    if (have) return have.then((p) => (p.key === key && p.child.exitCode === null ? p : this.spawn(name)))
-    return this.spawn(name)
+    let list = this.procs.get(name)
+    if (!list) this.procs.set(name, (list = Array.from({ length: this.replicas }, () => ({ proc: this.spawn(name), inflight: 0 }))))
+    const r = list.reduce((a, b) => (b.inflight < a.inflight ? b : a))
+    r.proc = r.proc.then((p) => (p.key === key && p.child.exitCode === null ? p : this.spawn(name, p)), () => this.spawn(name))
+    return r
   }
 
-  private spawn(name: string): Promise<FunctionProcess> {
-    const old = this.procs.get(name)
-    if (old) void old.then((p) => p.child.kill('SIGKILL'))
+  private spawn(name: string, old?: FunctionProcess): Promise<FunctionProcess> {
+    if (old) old.child.kill('SIGKILL')
     const e = this.catalog.get(name)
     const key = this.catalog.key(name)
     const server = workerEntry('http-function-server')
@@ -53,7 +60,7 @@ export class HttpExecutor {
       child.once('message', (m: { port: number }) => resolve({ child, port: m.port, key }))
       child.once('exit', (code) => reject(new Error(`function process ${name} exited with ${code}`)))
     })
-    this.procs.set(name, p)
+    p.catch(() => undefined)
     return p
   }
 
@@ -102,16 +109,22 @@ export class HttpExecutor {
       const body = Buffer.from(packed.buffer, packed.byteOffset, packed.length)
       const hop = (r: PlanRef): keyof CopyCounter => (isStepRef(r) ? 'betweenStages' : 'boundary')
       s.inputs.forEach((r, k) => countCopied(copied, hop(r), ins[k].length * 2)) // encode + socket
-      const fp = await this.proc(s.faaslet)
+      const replica = this.replica(s.faaslet)
+      replica.inflight++
       let res: { status: number; body: Buffer }
       try {
-        res = await this.post(fp.port, body, opts.timeLimitMs)
-      } catch (e) {
-        if ((e as { timeout?: boolean }).timeout) {
-          void this.spawn(manifest.name) // kill the stuck process and start a fresh one
-          throw fail('E_FAASLET_TIMEOUT', `${plan.name}/${s.id}`, opts.timeLimitMs)
+        const fp = await replica.proc
+        try {
+          res = await this.post(fp.port, body, opts.timeLimitMs)
+        } catch (e) {
+          if ((e as { timeout?: boolean }).timeout) {
+            replica.proc = this.spawn(manifest.name, fp) // kill the stuck process and start a fresh one
+            throw fail('E_FAASLET_TIMEOUT', `${plan.name}/${s.id}`, opts.timeLimitMs)
+          }
+          throw fail('E_WORKER_DIED', `${plan.name}/${s.id}`, (e as Error).message)
         }
-        throw fail('E_WORKER_DIED', `${plan.name}/${s.id}`, (e as Error).message)
+      } finally {
+        replica.inflight--
       }
       const reply = this.unpackr.unpack(res.body) as { outputs?: Uint8Array[]; ms?: number; copiedIn?: number; error?: { code: string; message: string } }
       if (reply.error) throw revive(reply.error)
@@ -149,7 +162,7 @@ export class HttpExecutor {
   }
 
   async close(): Promise<void> {
-    const procs = await Promise.allSettled(this.procs.values())
+    const procs = await Promise.allSettled([...this.procs.values()].flat().map((r) => r.proc))
     for (const p of procs) if (p.status === 'fulfilled') p.value.child.kill('SIGKILL')
     this.procs.clear()
     this.agent.destroy()

@@ -77,10 +77,12 @@ export async function chainRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     const format = inputFormatFromMedia(req.headers['content-type'])
     if (!format) throw fail('E_UNSUPPORTED_MEDIA', req.headers['content-type'] ?? 'none', INPUT_MEDIA_TYPES.join(', '))
     const { mode = 'shared', output, tenant, ...params } = req.query
-    const res = await runChain(ctx.dataplane, chain, params, req.body ?? Buffer.alloc(0), format, { mode: mode as Mode, tenant, maxPoints: ctx.limits.maxPointsPerRequest })
+    const wanted = output ?? chain.outputs[0].name
+    if (!chain.outputs.some((o) => o.name === wanted)) throw fail('E_BAD_PARAM', 'output', `chain ${chain.name} has outputs ${chain.outputs.map((o) => o.name).join(', ')}`)
+    // encode only the output this response carries (the others can cost as much as the chain itself)
+    const res = await runChain(ctx.dataplane, chain, params, req.body ?? Buffer.alloc(0), format, { mode: mode as Mode, tenant, maxPoints: ctx.limits.maxPointsPerRequest, only: [wanted] })
     ctx.metrics.observe(chain.name, { ...res.invocation, outputs: [], bytes: () => new Uint8Array(), release: () => {} }, chain.steps.map((s) => s.id), chain.steps.map((s) => s.faaslet))
-    const out = output === undefined ? res.outputs[0] : res.outputs.find((o) => o.name === output)
-    if (!out) throw fail('E_BAD_PARAM', 'output', `chain ${chain.name} has outputs ${res.outputs.map((o) => o.name).join(', ')}`)
+    const out = res.outputs[0]
     return reply
       .header('x-graticule-mode', res.invocation.mode)
       .header('x-graticule-copied-bytes', String(res.invocation.copied.betweenStages))
