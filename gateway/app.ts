@@ -8,7 +8,7 @@ import { ChainRegistry } from '../chains/registry.js'
 import { DeployedStore } from '../faaslets/deploy.js'
 import { requireToken } from './auth.js'
 import type { GatewayContext, GatewayLimits } from './context.js'
-import { installErrorHandlers } from './http-errors.js'
+import { frameworkErrorHandler, installErrorHandlers } from './http-errors.js'
 import { GatewayMetrics } from './metrics.js'
 import { chainRoutes } from './routes/chains.js'
 import { faasletRoutes } from './routes/faaslets.js'
@@ -57,7 +57,7 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     readiness: () => ({ workers: dataplane.shared.pool.threads.length > 0, ...(ingestion ? ingestion.readiness() : {}) }),
   }
 
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: limits.bodyLimit, trustProxy: false })
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: limits.bodyLimit, trustProxy: false, frameworkErrors: frameworkErrorHandler(metrics) })
   installErrorHandlers(app, metrics)
   // every response is cross-origin isolated: the page's workers, wasm and tiles need it (SharedArrayBuffer)
   app.addHook('onSend', async (_req, reply) => {
@@ -86,9 +86,17 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     async close() {
       closing = true
       // stop intake, finish open windows, commit, then close the server and the workers
-      if (ingestion) await ingestion.stop()
-      await app.close()
-      if (ownsDataplane) await dataplane.close()
+      // each step runs even if one before it failed; the first failure is reported
+      const steps = [() => ingestion?.stop(), () => app.close(), () => (ownsDataplane ? dataplane.close() : undefined)]
+      let first: unknown = null
+      for (const step of steps) {
+        try {
+          await step()
+        } catch (e) {
+          first ??= e
+        }
+      }
+      if (first) throw first
     },
   }
 }

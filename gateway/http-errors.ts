@@ -1,5 +1,5 @@
 // Every error leaves the gateway as JSON {code, message[, details]} with the status from the registry.
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { fail, GraticuleError, type ErrorCode } from '../errors/index.js'
 import type { GatewayMetrics } from './metrics.js'
 
@@ -21,6 +21,15 @@ export function toGraticuleError(e: unknown): GraticuleError {
     return new GraticuleError((e as { code: ErrorCode }).code, (e as unknown as Error).message)
   }
   return fail('E_INTERNAL', (e as Error)?.message ?? String(e))
+}
+
+/** For Fastify's `frameworkErrors`: bad URLs and over-long parameters, answered before any route runs. */
+export function frameworkErrorHandler(metrics: GatewayMetrics) {
+  return (e: FastifyError, _req: FastifyRequest, reply: FastifyReply): void => {
+    const err = toGraticuleError(e)
+    metrics.errors.inc({ code: err.code })
+    void reply.code(err.statusCode).type('application/json').send(err.toJSON())
+  }
 }
 
 export function installErrorHandlers(app: FastifyInstance, metrics: GatewayMetrics): void {

@@ -36,6 +36,10 @@ export class GatewayMetrics {
     name: 'graticule_windows_closed_total', help: 'Event-time windows closed and published',
     labelNames: ['source'] as const, registers: [this.registry],
   })
+  readonly publishFailures = new Counter({
+    name: 'graticule_window_publish_failures_total', help: 'Attempts to publish a window result that failed (the window is retried)',
+    labelNames: ['source'] as const, registers: [this.registry],
+  })
   readonly windowLatency = new Histogram({
     name: 'graticule_window_result_latency_seconds', help: 'From a window closing to its result being published',
     labelNames: ['source'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry],

@@ -61,7 +61,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     const stop = (signal: string) => {
       if (stopping) return
       stopping = true
-      console.log(`graticule: ${signal}: finishing open windows and stopping`)
+      console.log(`graticule: ${signal}: publishing closed windows, committing and stopping`)
       gateway.close().then(resolve, (e) => { console.error(`graticule: shutdown: ${(e as Error).message}`); resolve() })
     }
     process.once('SIGTERM', () => stop('SIGTERM'))

@@ -87,6 +87,8 @@ export function readHeader(dv: DataView, ptr: number): RegionHeader {
  */
 export function checkRegion(dv: DataView, ptr: number, len: number): RegionHeader {
   if (ptr < 0 || len < L.HEADER_SIZE || ptr + len > dv.byteLength) throw fail('E_BAD_REGION', `descriptor {ptr: ${ptr}, len: ${len}} is outside the arena or shorter than a header`)
+  // ABI.md §5: regions are 8-byte aligned, so every f64 table can be viewed in place
+  if (ptr % 8 !== 0) throw fail('E_BAD_REGION', `region at ${ptr} is not 8-byte aligned`)
   if (dv.getUint32(ptr + L.HDR_MAGIC, true) !== L.REGION_MAGIC) throw fail('E_BAD_REGION', `bad magic at ${ptr}`)
   const version = dv.getUint16(ptr + L.HDR_VERSION, true)
   if (version !== L.REGION_VERSION) throw fail('E_BAD_REGION', `unsupported region version ${version}`)

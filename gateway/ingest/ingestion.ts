@@ -51,6 +51,8 @@ export class Ingestion {
   readonly simulator: SimulatorSource | null
   readonly kafka: KafkaSource | null
   stopped = false
+  /** the last publish failure, until a publish succeeds again */
+  private publishError: string | null = null
 
   constructor(readonly dataplane: Dataplane, chains: ChainRegistry, readonly metrics: GatewayMetrics, readonly opts: IngestionOptions) {
     this.windowConfig = { ...DEFAULT_WINDOWS, ...opts.windows }
@@ -69,7 +71,7 @@ export class Ingestion {
   }
 
   readiness(): Record<string, boolean> {
-    return this.kafka ? { kafka: this.kafka.ready() } : {}
+    return this.kafka ? { kafka: this.kafka.ready(), publishing: this.publishError === null } : {}
   }
 
   /** Registers a partition (a Kafka source restores `closedUpTo` from its last commit). */
@@ -142,14 +144,24 @@ export class Ingestion {
       // a partition is idle when nothing came for idleFlushMs *and* its source has nothing queued: a
       // partition merely waiting its turn behind a busy consumer must not have its windows cut short
       const idle = now - p.lastFeed >= this.idleFlushMs && p.windows.openWindows > 0 && (p.caughtUp ? await p.caughtUp() : true)
+      p.windows.seal(flush || idle)
       try {
-        for (const w of p.windows.advance(flush || idle)) await this.emit(p.source, w, p.publish)
+        for (let w = p.windows.nextSealed(); w; w = p.windows.nextSealed()) {
+          await this.emit(p.source, w, p.publish)
+          p.windows.emitted()
+        }
+        this.publishError = null
       } catch (e) {
         // the partition went to another instance while we emitted (it replays what we did not commit)
         if (this.partitions.get(key) !== p) continue
-        throw e
+        // publishing failed (broker down, …): the sealed windows wait for the next tick, nothing is
+        // committed past them, and readiness says so until a publish succeeds again
+        if (!this.publishError) console.error(`graticule: publishing ${key} failed, retrying: ${(e as Error).message}`)
+        this.publishError = (e as Error).message
+        this.metrics.publishFailures.inc({ source: p.source })
+        continue
       }
-      const at = { committable: p.windows.committableOffset(), closedUpTo: p.windows.closedUpTo }
+      const at = { committable: p.windows.committableOffset(), closedUpTo: p.windows.emittedUpTo }
       progress.set(key, at)
       // results first, then the commit that lets them go: a crash in between only re-emits
       if (p.commit && this.partitions.get(key) === p) await p.commit(at)

@@ -43,7 +43,8 @@ export class KafkaSource {
     this.groupId = opts.groupId ?? 'graticule'
     this.kafka = new Kafka({
       clientId: opts.clientId ?? `graticule-${process.pid}`, brokers: opts.brokers, logLevel: logLevel.ERROR,
-      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
+      // after its retries a client gives up on the broker; the consumer then restarts itself, always
+      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000, restartOnFailure: async () => true },
     })
     // a short fetch wait keeps shutdown and rebalances quick; batches still fill under load
     this.consumer = this.kafka.consumer({ groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 20_000, maxWaitTimeInMs: 250 })
@@ -75,8 +76,12 @@ export class KafkaSource {
       const mine = new Set(payload.memberAssignment[this.topic] ?? [])
       for (const p of this.owned) if (!mine.has(p)) this.revoke(p)
       this.owned = mine
+      this.connected = true
     })
-    this.consumer.on(this.consumer.events.CRASH, () => { this.connected = false })
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      this.connected = false
+      console.error(`graticule: Kafka consumer crashed (${payload.error.message}); ${payload.restart ? 'restarting' : 'not restarting'}`)
+    })
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true })
     await this.consumer.run({
       autoCommit: false,
@@ -166,11 +171,20 @@ export class KafkaSource {
     this.committed.set(partition, sig)
   }
 
-  /** Stops fetching, emits every open window, commits, disconnects. */
+  /**
+   * Stops fetching, emits the windows the watermark has closed, commits below the open ones, disconnects.
+   * Open windows are not cut short: the partition's next owner (another instance, or this one restarted)
+   * replays them whole from the commit. Pausing (not stopping) first keeps the group membership commits
+   * need; if the group is mid-rebalance the commit fails and the next owner replays a little more.
+   */
   async stop(): Promise<void> {
-    await this.consumer.stop()
-    await this.ingestion.enqueue(() => this.ingestion.processAll(true, [...this.owned].map((p) => this.key(p))))
-    await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect(), this.admin.disconnect()])
     this.connected = false
+    try {
+      this.consumer.pause([{ topic: this.topic }])
+      await this.ingestion.enqueue(() => this.ingestion.processAll(false, [...this.owned].map((p) => this.key(p))))
+    } catch (e) {
+      console.error(`graticule: final commit skipped (${(e as Error).message}); the next owner replays`)
+    }
+    await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect(), this.admin.disconnect()])
   }
 }

@@ -109,6 +109,7 @@ export class SensorIndex {
 
 export class PartitionWindows {
   private readonly open = new Map<number, Window>()
+  private readonly sealed: Array<{ window: Window; closedAt: number }> = []
   private maxTs = -Infinity
   private lastOffset = -1
   /** every window ending at or before this was emitted (before a restart, possibly) */
@@ -172,31 +173,64 @@ export class PartitionWindows {
     return r
   }
 
-  /** Windows to emit now, oldest first: those the watermark has passed, or all open ones when `flush`. */
-  advance(flush = false): ClosedWindow[] {
+  /**
+   * Seals the windows due now — those the watermark has passed, or all open ones when `flush` — oldest
+   * first. A sealed window takes no more points and stays here until `emitted()`: when publishing fails
+   * (the broker is down) it is retried, not lost, and the offsets below it stay uncommitted.
+   */
+  seal(flush = false): void {
     const wm = this.watermark
     const due = [...this.open.values()].filter((w) => flush || w.end <= wm).sort((a, b) => a.start - b.start)
-    return due.map((w) => {
+    for (const w of due) {
       this.open.delete(w.start)
       if (w.end > this.closedUpTo) this.closedUpTo = w.end
-      return w.snapshot(this.partition)
-    })
+      this.sealed.push({ window: w, closedAt: Date.now() })
+    }
   }
 
-  /** The offset this partition may commit: below every open window's first record, else past the last. */
+  /** The oldest sealed window not yet emitted, or null. */
+  nextSealed(): ClosedWindow | null {
+    const s = this.sealed[0]
+    return s ? { ...s.window.snapshot(this.partition), closedAt: s.closedAt } : null
+  }
+
+  /** The window nextSealed() returned was published: forget it. */
+  emitted(): void {
+    this.sealed.shift()
+  }
+
+  /** Seals what is due and returns every sealed window, marking them emitted (no publisher to fail). */
+  advance(flush = false): ClosedWindow[] {
+    this.seal(flush)
+    const out: ClosedWindow[] = []
+    for (let w = this.nextSealed(); w; w = this.nextSealed()) {
+      out.push(w)
+      this.emitted()
+    }
+    return out
+  }
+
+  /** Every window ending at or before this was emitted: what a commit may record. */
+  get emittedUpTo(): number {
+    return this.sealed.length ? Math.min(this.closedUpTo, this.sealed[0].window.start) : this.closedUpTo
+  }
+
+  /** The offset this partition may commit: below every open or sealed window's first record, else past the last. */
   committableOffset(): number {
     let min = this.lastOffset + 1
     for (const w of this.open.values()) if (w.minOffset < min) min = w.minOffset
+    for (const { window } of this.sealed) if (window.minOffset < min) min = window.minOffset
     return min
   }
 
   get openWindows(): number {
-    return this.open.size
+    return this.open.size + this.sealed.length
   }
 
   get pendingPoints(): number {
     let n = 0
     for (const w of this.open.values()) n += w.points.count
+    for (const { window } of this.sealed) n += window.points.count
     return n
   }
 }

@@ -33,6 +33,9 @@ export function check(r: usize, len: usize, wantKind: u32, recordBytes: u32[]): 
   if (load<u32>(r + HDR_MAGIC) != REGION_MAGIC) return "not a region (bad magic)";
   if (<u32>load<u16>(r + HDR_VERSION) != REGION_VERSION) return "unsupported region version";
   if (kind(r) != wantKind) return "expected region kind " + wantKind.toString() + ", got " + kind(r).toString();
+  if ((r & 7) != 0) return "region not 8-byte aligned";
+  // loops run to count(r): it must be the main table's count, which is bounds-checked below
+  if (count(r) != sectionCount(r, 0)) return "count " + count(r).toString() + " disagrees with the main table's " + sectionCount(r, 0).toString();
   const total = <u64>byteLength(r);
   if (total > <u64>len) return "region byteLength exceeds its descriptor";
   for (let s = 0; s < recordBytes.length; s++) {
