@@ -161,7 +161,8 @@ else {
   progress.add(120)
   kafka = []
   const cases = [
-    { label: 'batched, 1000 points per record', batch: 1000, points: Number(values['kafka-points'] ?? 1_000_000) },
+    { label: 'batched, 1000 points per record (JSON rows)', batch: 1000, points: Number(values['kafka-points'] ?? 1_000_000) },
+    { label: 'batched, 1000 points per record (msgpack columns)', batch: 1000, points: Number(values['kafka-points'] ?? 1_000_000), layout: 'columns' as const, format: 'msgpack' as const },
     { label: 'one point per record', batch: 1, points: Number(values['kafka-records'] ?? 200_000) },
   ]
   for (const [i, c] of cases.entries()) {

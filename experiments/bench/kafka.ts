@@ -18,6 +18,9 @@ export interface KafkaCase {
   /** points per record */
   batch: number
   points: number
+  /** how a batched record carries its points (default JSON rows) */
+  layout?: 'rows' | 'columns'
+  format?: 'json' | 'msgpack'
 }
 
 export interface KafkaRow extends KafkaCase {
@@ -72,13 +75,14 @@ export async function kafkaCase(broker: string, c: KafkaCase, workers: number, l
   const topic = `bench.sensors.${id}`, results = `bench.results.${id}`, group = `bench.${id}`
   // 20k sensors reporting every second: 200k points per 10 s window across the partitions
   const sim = new SensorSimulator({ sensors: 20_000, seed: 7, intervalMs: 1000, dropoutFraction: 0 })
-  const producer = new SensorProducer({ brokers: [broker], topic, batch: c.batch, clientId: `bench-${id}` })
+  const producer = new SensorProducer({ brokers: [broker], topic, batch: c.batch, layout: c.layout, format: c.format, clientId: `bench-${id}` })
   await producer.connect(PARTITIONS)
   const t0 = performance.now()
   let last = 0
   // one send() goes to each partition as one record batch, which the broker caps at 1 MB (message.max.bytes):
-  // ~110 B per JSON point, so at most ~700 kB of points per partition per send
-  const chunk = PARTITIONS * c.batch * Math.max(1, Math.floor(700_000 / (110 * c.batch)))
+  // ~110 B per JSON row point (~45 B in msgpack columns), so at most ~700 kB per partition per send
+  const bytesPerPoint = c.layout === 'columns' && c.format === 'msgpack' ? 45 : 110
+  const chunk = PARTITIONS * c.batch * Math.max(1, Math.floor(700_000 / (bytesPerPoint * c.batch)))
   for (let sent = 0; sent < c.points; sent += chunk) {
     const pts = sim.next(Math.min(chunk, c.points - sent))
     for (const p of pts) if (p.ts > last) last = p.ts
