@@ -44,7 +44,8 @@ function header(bytes: Uint8Array, d: Descriptor, kind: number, what: string): R
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const h = checkRegion(dv, d.ptr, d.len)
   if (h.kind !== kind) throw fail('E_BAD_REGION', `expected ${what} region, got kind ${h.kind}`)
-  if (h.count !== h.width * h.height) throw fail('E_BAD_REGION', `${what} of ${h.width}×${h.height} holds ${h.count} cells`)
+  // both sides ≥ 1: a 0 × 4294967295 "grid" of 0 cells passes the count check but no encoder takes it
+  if (h.width < 1 || h.height < 1 || h.count !== h.width * h.height) throw fail('E_BAD_REGION', `${what} of ${h.width}×${h.height} holds ${h.count} cells`)
   return h
 }
 

@@ -95,6 +95,30 @@ describe('the region ABI', () => {
   })
 })
 
+describe('the host codecs', () => {
+  it('fixed: an image of 0 × 4294967295 pixels (count 0) is E_BAD_REGION, not an uncoded RangeError from the PNG encoder', () => {
+    // found by npm run fuzz (region-header, 100k cases): width·height = count held, so codecs/grid.ts took it
+    // and pngjs threw ERR_OUT_OF_RANGE. Fixed: grids and images need both sides ≥ 1
+    const bytes = new Uint8Array(L.HEADER_SIZE + 8)
+    const dv = new DataView(bytes.buffer)
+    dv.setUint32(L.HDR_MAGIC, L.REGION_MAGIC, true)
+    dv.setUint16(L.HDR_VERSION, L.REGION_VERSION, true)
+    dv.setUint16(L.HDR_KIND, L.KIND_IMAGE, true)
+    dv.setUint32(L.HDR_STRIDE, L.IMAGE_STRIDE, true)
+    dv.setUint32(L.HDR_BYTE_LENGTH, bytes.length, true)
+    dv.setUint32(L.HDR_WIDTH, 0xffffffff, true)
+    dv.setInt32(L.HDR_TILE_Z, -1, true)
+    dv.setUint32(L.HDR_SECTIONS, L.HEADER_SIZE, true)
+    let code = 'ok'
+    try {
+      encodeOutput(bytes, { ptr: 0, len: bytes.length }, 'png')
+    } catch (e) {
+      code = (e as { code?: string }).code ?? `uncoded ${(e as Error).message}`
+    }
+    expect(code).toBe('E_BAD_REGION')
+  })
+})
+
 describe('the chain loader', () => {
   it('fixed: a chain over the size limit is reported at line 1, column 1 (was 0:0)', () => {
     // found by fuzz-chains: chains/load.ts refused the text before parsing it, so the parser's LineCounter
