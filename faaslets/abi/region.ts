@@ -96,11 +96,15 @@ export function checkRegion(dv: DataView, ptr: number, len: number): RegionHeade
   const records = SECTION_RECORD_BYTES[h.kind]
   if (!records) throw fail('E_BAD_REGION', `unknown region kind ${h.kind}`)
   if (h.byteLength > len || h.byteLength < L.HEADER_SIZE) throw fail('E_BAD_REGION', `byteLength ${h.byteLength} does not fit descriptor length ${len}`)
+  // sections lie in order and never overlap: a faaslet that rewrites one in its copy (reproject, the
+  // coordinates) must not be rewriting another
+  let end = L.HEADER_SIZE
   for (let s = 0; s < records.length; s++) {
     const { offset, count } = h.sections[s]
-    if (offset < L.HEADER_SIZE || offset % 8 !== 0 || offset + count * records[s] > h.byteLength) {
-      throw fail('E_BAD_REGION', `section ${s} (offset ${offset}, ${count} records) lies outside the region`)
+    if (offset < end || offset % 8 !== 0 || offset + count * records[s] > h.byteLength) {
+      throw fail('E_BAD_REGION', `section ${s} (offset ${offset}, ${count} records) lies outside the region or over section ${s - 1}`)
     }
+    end = offset + count * records[s]
   }
   if (h.count !== h.sections[0].count) throw fail('E_BAD_REGION', `count ${h.count} disagrees with the main table's ${h.sections[0].count}`)
   return h

@@ -2,7 +2,7 @@
 // optionally tagged with the tile it is (z/x/y in the header). Decoding happens in the mvt-decode faaslet.
 import * as L from '../abi/layout.js'
 import { checkRegion, createRegion, type Descriptor, type RegionMemory } from '../abi/region.js'
-import { fail } from '../../errors/index.js'
+import { fail, GraticuleError } from '../../errors/index.js'
 
 export interface TileAddress {
   z: number
@@ -15,14 +15,37 @@ export function isGzipped(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b
 }
 
+/** Inflated tiles larger than this are refused: a few kilobytes of gzip can expand to gigabytes. */
+export const MAX_INFLATED_TILE_BYTES = 64 * 1024 * 1024
+
 /**
  * Tiles are often served gzipped (mvt-fixtures' real-world/compressed, most tile servers): inflates them,
  * returns plain tile bytes unchanged. Uses the web-standard DecompressionStream, so it also runs in a browser.
+ * Corrupt or truncated gzip and inflation past `maxBytes` are E_BAD_FORMAT, never an uncoded stream error.
  */
-export async function gunzipTile(bytes: Uint8Array): Promise<Uint8Array> {
+export async function gunzipTile(bytes: Uint8Array, maxBytes = MAX_INFLATED_TILE_BYTES): Promise<Uint8Array> {
   if (!isGzipped(bytes)) return bytes
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'))
-  return new Uint8Array(await new Response(stream).arrayBuffer())
+  const reader = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip')).getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  try {
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      total += r.value.byteLength
+      if (total > maxBytes) throw fail('E_BAD_FORMAT', 'tile', `gzip inflates past ${maxBytes} bytes`)
+      chunks.push(r.value)
+    }
+  } catch (e) {
+    await reader.cancel().catch(() => undefined)
+    if (e instanceof GraticuleError) throw e
+    throw fail('E_BAD_FORMAT', 'tile', `corrupt or truncated gzip (${(e as Error).message})`)
+  }
+  const out = new Uint8Array(total)
+  let at = 0
+  for (const c of chunks) {
+    out.set(c, at)
+    at += c.byteLength
+  }
+  return out
 }
 
 /** Writes tile bytes into a new MVT region (the one copy in). Refuses gzipped bytes: see gunzipTile. */

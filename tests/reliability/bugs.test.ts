@@ -119,6 +119,36 @@ describe('the host codecs', () => {
   })
 })
 
+describe('found by npm run fuzz (100k cases per target)', () => {
+  it('fixed: a features region whose coordinates section overlaps its feature table is refused (reproject wrote over the features)', async () => {
+    // reproject copies the region and rewrites the coordinates in the copy; with the sections overlapping,
+    // the new coordinates landed on feature 0's fields and the output no longer read back. checkRegion and
+    // lib/region.ts check() now require sections in order and apart
+    const plan = linearPlan('overlap', [{ faaslet: 'reproject', params: Array.from(parseParams(dp.catalog.manifest('reproject'), { to: 'EPSG:3035' })) }])
+    let code = 'ok'
+    try {
+      const res = await dp.invoke('bugs', plan, (m) => {
+        const d = writeFeatures(m, { type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [10, 50] } }] })
+        const dv = m.view()
+        // point section 2 (coordinates) at section 0 (the feature table)
+        dv.setUint32(d.ptr + L.HDR_SECTIONS + 2 * L.SECTION_BYTES, dv.getUint32(d.ptr + L.HDR_SECTIONS, true), true)
+        return [d]
+      })
+      res.release()
+    } catch (e) {
+      code = (e as { code: string }).code
+    }
+    expect(code).toBe('E_FAASLET_MALFORMED_INPUT')
+    expect(dp.tenant('bugs').arena.bytesInUse).toBe(0)
+  })
+
+  it('fixed: a truncated gzip tile is 400 E_BAD_FORMAT (was an uncoded stream error, 500)', async () => {
+    const r = await gw.app.inject({ method: 'POST', url: '/chains/tile-heatmap/invoke?z=0&x=0&y=0', headers: { 'content-type': 'application/vnd.mapbox-vector-tile' }, payload: Buffer.from([31, 139, 0]) })
+    expect(r.statusCode).toBe(400)
+    expect(r.json().code).toBe('E_BAD_FORMAT')
+  })
+})
+
 describe('the chain loader', () => {
   it('fixed: a chain over the size limit is reported at line 1, column 1 (was 0:0)', () => {
     // found by fuzz-chains: chains/load.ts refused the text before parsing it, so the parser's LineCounter

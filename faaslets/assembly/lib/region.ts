@@ -38,10 +38,13 @@ export function check(r: usize, len: usize, wantKind: u32, recordBytes: u32[]): 
   if (count(r) != sectionCount(r, 0)) return "count " + count(r).toString() + " disagrees with the main table's " + sectionCount(r, 0).toString();
   const total = <u64>byteLength(r);
   if (total > <u64>len) return "region byteLength exceeds its descriptor";
+  // in order and never overlapping: a faaslet rewriting one section in its copy must not rewrite another
+  let end = <u64>HEADER_SIZE;
   for (let s = 0; s < recordBytes.length; s++) {
     const off = <u64>sectionOffset(r, <u32>s);
     const bytes = <u64>sectionCount(r, <u32>s) * <u64>recordBytes[s];
-    if (off < <u64>HEADER_SIZE || off + bytes > total || (off & 7) != 0) return "section " + s.toString() + " out of bounds";
+    if (off < end || off + bytes > total || (off & 7) != 0) return "section " + s.toString() + " out of bounds or overlapping";
+    end = off + bytes;
   }
   return "";
 }
