@@ -48,8 +48,11 @@ export class KafkaSource {
     })
     // a short fetch wait keeps shutdown and rebalances quick; batches still fill under load
     this.consumer = this.kafka.consumer({ groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 20_000, maxWaitTimeInMs: 250 })
-    // idempotent: a retried send after NOT_LEADER must not publish a window twice
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: true, idempotent: true, maxInFlightRequests: 1 })
+    // not idempotent: a window published twice is harmless (results are upserted by window key), while an
+    // idempotent session does not survive its broker's death — after a failed send, its sequence numbers
+    // can make the restarted broker drop another window as a "duplicate" (seen: one window lost across a
+    // broker SIGKILL). One request in flight keeps results in order.
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: true, idempotent: false, maxInFlightRequests: 1 })
     this.admin = this.kafka.admin()
   }
 

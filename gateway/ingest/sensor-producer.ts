@@ -33,8 +33,9 @@ export class SensorProducer {
 
   constructor(private readonly opts: SensorProducerOptions) {
     this.kafka = new Kafka({ clientId: opts.clientId ?? 'graticule-sensors', brokers: opts.brokers, logLevel: logLevel.ERROR })
-    // idempotent: a retry after a leader change must not duplicate records the broker already took
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true })
+    // not idempotent: a record sent twice is harmless (windows count a (sensor, ts) once), while an
+    // idempotent session does not survive its broker's death (see gateway/ingest/kafka-source.ts)
+    this.producer = this.kafka.producer({ idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: true })
   }
 
   async connect(createPartitions = 4): Promise<void> {
