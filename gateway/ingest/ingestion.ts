@@ -144,11 +144,19 @@ export class Ingestion {
       // a partition is idle when nothing came for idleFlushMs *and* its source has nothing queued: a
       // partition merely waiting its turn behind a busy consumer must not have its windows cut short
       const idle = now - p.lastFeed >= this.idleFlushMs && p.windows.openWindows > 0 && (p.caughtUp ? await p.caughtUp() : true)
-      p.windows.seal(flush || idle)
+      // a quiet partition's windows are published but stay open (provisional): only the watermark, or an
+      // explicit flush, closes a window, so points held up somewhere upstream still count when they come
+      p.windows.seal(flush)
       try {
         for (let w = p.windows.nextSealed(); w; w = p.windows.nextSealed()) {
           await this.emit(p.source, w, p.publish)
           p.windows.emitted()
+        }
+        if (idle && !flush) {
+          for (const w of p.windows.provisional()) {
+            await this.emit(p.source, w, p.publish)
+            p.windows.publishedProvisionally(w.start, w.points.count)
+          }
         }
         this.publishError = null
       } catch (e) {
@@ -175,9 +183,12 @@ export class Ingestion {
     if (publish) await publish(result)
     result.publishedAt = Date.now()
     const latencyMs = result.publishedAt - w.closedAt
-    this.metrics.windowsClosed.inc({ source })
-    this.metrics.windowLatency.observe({ source }, latencyMs / 1000)
-    this.metrics.sensorPoints.inc({ source, outcome: 'out' }, result.count)
+    if (!w.provisional) {
+      this.metrics.windowsClosed.inc({ source })
+      this.metrics.windowLatency.observe({ source }, latencyMs / 1000)
+    }
+    // a window published again (after a provisional result) counts only its new points out
+    this.metrics.sensorPoints.inc({ source, outcome: 'out' }, result.count - w.countedBefore)
     this.live.publish(result, w.points, latencyMs)
   }
 

@@ -27,6 +27,8 @@ export interface WindowResult {
   copiedBytes: number
   closedAt: number
   publishedAt: number
+  /** true while the watermark has not closed the window (a quiet partition): a later result replaces it */
+  provisional: boolean
 }
 
 /** Writes a window's points straight from its columns into a points region (the one copy in). */
@@ -94,6 +96,6 @@ export async function windowResult(dp: Dataplane, chain: Chain, plan: Plan, sour
   return {
     key: `${w.partition}/${w.start}`, source, partition: w.partition, windowStart: w.start, windowEnd: w.end,
     count: w.points.count, duplicates: w.duplicates, ...windowStats(w.points), clusters, chain: chain.name,
-    computeMs, copiedBytes, closedAt: w.closedAt, publishedAt: 0,
+    computeMs, copiedBytes, closedAt: w.closedAt, publishedAt: 0, provisional: w.provisional,
   }
 }

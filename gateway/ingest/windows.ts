@@ -42,6 +42,10 @@ export interface ClosedWindow {
   duplicates: number
   /** wall-clock ms when the window closed (for close → result latency) */
   closedAt: number
+  /** a quiet partition's window, published before the watermark closed it: later points update it */
+  provisional: boolean
+  /** points an earlier provisional result of this window already counted out */
+  countedBefore: number
 }
 
 export interface AddResult {
@@ -60,6 +64,8 @@ class Window {
   readonly seen = new KeySet()
   minOffset = Infinity
   duplicates = 0
+  /** points in the last provisional result (-1: none), so a window that did not change is not re-sent */
+  published = -1
 
   constructor(readonly start: number, readonly end: number) {
     this.points = { lon: new Float64Array(256), lat: new Float64Array(256), value: new Float64Array(256), sensor: new Float64Array(256), ts: new Float64Array(256), count: 0 }
@@ -86,7 +92,7 @@ class Window {
     return {
       partition, start: this.start, end: this.end,
       points: { lon: cut(p.lon), lat: cut(p.lat), value: cut(p.value), sensor: cut(p.sensor), ts: cut(p.ts), count: p.count },
-      duplicates: this.duplicates, closedAt: Date.now(),
+      duplicates: this.duplicates, closedAt: Date.now(), provisional: false, countedBefore: Math.max(0, this.published),
     }
   }
 }
@@ -184,8 +190,27 @@ export class PartitionWindows {
     for (const w of due) {
       this.open.delete(w.start)
       if (w.end > this.closedUpTo) this.closedUpTo = w.end
+      // published provisionally and unchanged since: its result stands
+      if (w.published === w.points.count) continue
       this.sealed.push({ window: w, closedAt: Date.now() })
     }
+  }
+
+  /**
+   * A quiet partition (idle, and nothing more queued in its source) publishes its open windows without
+   * closing them: the watermark has not passed them, so points may still come — a sensor gateway's batch
+   * held up by a broker restart — and then the window is published again, whole, under the same key.
+   * Returns the open windows changed since their last provisional result, oldest first.
+   */
+  provisional(): ClosedWindow[] {
+    return [...this.open.values()].filter((w) => w.points.count > 0 && w.published !== w.points.count)
+      .sort((a, b) => a.start - b.start).map((w) => ({ ...w.snapshot(this.partition), provisional: true }))
+  }
+
+  /** A provisional result of the window at `start` holding `count` points was published. */
+  publishedProvisionally(start: number, count: number): void {
+    const w = this.open.get(start)
+    if (w) w.published = count
   }
 
   /** The oldest sealed window not yet emitted, or null. */

@@ -65,3 +65,30 @@ describe('event-time tumbling windows', () => {
     expect(total).toBe(40 * 2)
   })
 })
+
+describe('a quiet partition: provisional results', () => {
+  it('publishes open windows without closing them; points held up upstream still count, and update the result', () => {
+    const w = new PartitionWindows('p0', cfg, new SensorIndex())
+    feed(w, 0, [['a', 100], ['b', 200]])
+    const first = w.provisional()
+    expect(first.map((c) => [c.start, c.points.count, c.provisional, c.countedBefore])).toEqual([[0, 2, true, 0]])
+    w.publishedProvisionally(0, 2)
+    expect(w.provisional()).toEqual([]) // unchanged: nothing to send again
+    expect(w.committableOffset()).toBe(0) // still open: its records stay uncommitted
+    // a batch held up by a broker restart arrives after the idle period: not late, the window takes it
+    expect(feed(w, 1, [['c', 300]])).toMatchObject({ accepted: 1, late: 0 })
+    expect(w.provisional().map((c) => [c.points.count, c.countedBefore])).toEqual([[3, 2]])
+    w.publishedProvisionally(0, 3)
+    // the watermark closes it at last; its result stands, so it is not sent a third time
+    feed(w, 2, [['a', 1400]])
+    w.seal()
+    expect(w.nextSealed()).toBeNull()
+    expect(w.closedUpTo).toBe(1000)
+    // a changed window is sent once more when sealed, counting only its new points out
+    feed(w, 3, [['b', 1500]])
+    w.publishedProvisionally(1000, 1) // pretend [1000,2000) was published with 1 point, then grew
+    feed(w, 4, [['a', 2800]])
+    w.seal()
+    expect([w.nextSealed()!.points.count, w.nextSealed()!.countedBefore, w.nextSealed()!.provisional]).toEqual([2, 1, false])
+  })
+})
