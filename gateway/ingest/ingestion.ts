@@ -17,7 +17,7 @@ import { KafkaSource, type KafkaSourceOptions } from './kafka-source.js'
 
 export interface IngestionOptions {
   windows?: Partial<WindowConfig>
-  /** a partition that receives nothing for this long has its open windows closed */
+  /** a partition that receives nothing for this long (and has nothing queued) publishes its open windows provisionally */
   idleFlushMs?: number
   chain?: string
   chainParams?: Record<string, unknown>
