@@ -2,7 +2,8 @@
 //
 // A point with event time ts belongs to window [start, start + size), start = floor(ts / size)·size. The
 // partition's watermark is the largest event time seen minus the allowed lateness; a window closes when the
-// watermark passes its end (or, for a partition that went quiet, when flushed). Points later than that are
+// watermark passes its end (or on an explicit flush). A partition that went quiet publishes its open windows
+// provisionally — they stay open, and points that come later update them under the same key. Points later than that are
 // dropped and counted as late — out-of-order points within the allowed lateness are simply counted.
 // Duplicates — the same (sensor, ts) again, e.g. redelivered after a crash — are counted, never added.
 //
