@@ -10,6 +10,7 @@ import { linearPlan, type Plan } from '../../dataplane/plan.js'
 import * as L from '../../faaslets/abi/layout.js'
 import { pointArrays, readPoints, writePoints } from '../../faaslets/codecs/points.js'
 import type { RegionMemory } from '../../faaslets/abi/region.js'
+import { invocationCode } from './helpers.js'
 
 const N = 5_000
 const pts = pointArrays(N)
@@ -35,7 +36,7 @@ beforeAll(async () => {
   dp.tenant('warm', { timeLimitMs: 60_000 })
   dp.tenant('brief', { timeLimitMs: 800 })
   const harmless: Plan[] = [good, one('trap', []), one('loop', [1]), one('hog', [1]), forge(7, 0)]
-  for (const mode of ['copy', 'http'] as const) for (const plan of harmless) await codeOf(dp.invoke('warm', plan, write, { mode }))
+  for (const mode of ['copy', 'http'] as const) for (const plan of harmless) await invocationCode(dp.invoke('warm', plan, write, { mode }))
 }, 120_000)
 
 afterAll(async () => {
@@ -66,15 +67,6 @@ async function expectAllGood(runs: Array<Promise<InvokeResult>>): Promise<void> 
   expect(problems).toEqual([])
 }
 
-async function codeOf(p: Promise<InvokeResult>): Promise<string> {
-  try {
-    (await p).release()
-    return 'ok'
-  } catch (e) {
-    return (e as { code: string }).code
-  }
-}
-
 const arenaInUse = (tenant = 'faults') => dp.tenant(tenant).arena.bytesInUse
 
 describe('a bad faaslet fails alone while good work runs beside it', () => {
@@ -90,7 +82,7 @@ describe('a bad faaslet fails alone while good work runs beside it', () => {
     it(`shared: a faaslet that ${what} → ${code}; 6 concurrent good chains finish`, async () => {
       // faults that end at the time limit run as tenant 'brief' (800 ms) so the test need not wait 3 s;
       // they share the worker pool with the good chains, which is what matters here
-      const bad = codeOf(dp.invoke(code === 'E_FAASLET_TIMEOUT' ? 'brief' : 'faults', plan, write))
+      const bad = invocationCode(dp.invoke(code === 'E_FAASLET_TIMEOUT' ? 'brief' : 'faults', plan, write))
       const goods = Array.from({ length: 6 }, () => dp.invoke('faults', good, write))
       expect(await bad).toBe(code)
       await expectAllGood(goods)
@@ -104,7 +96,7 @@ describe('a bad faaslet fails alone while good work runs beside it', () => {
       for (const [plan, code] of [[forge(10), 'E_FAASLET_TIMEOUT'], [forge(9, 0), 'E_FAASLET_TRAP'], [forge(11), 'E_FAASLET_TRAP']] as const) {
         // (a timed-out stage worker is replaced, and the replacement's start-up counts against the next
         // invocation's limit: that next one runs as 'faults', 3 s, not 'brief')
-        const bad = codeOf(dp.invoke(code === 'E_FAASLET_TIMEOUT' ? 'brief' : 'faults', plan, write, { mode }))
+        const bad = invocationCode(dp.invoke(code === 'E_FAASLET_TIMEOUT' ? 'brief' : 'faults', plan, write, { mode }))
         const ok = dp.invoke('faults', good, write, { mode })
         expect(await bad, `${mode} ${plan.steps[0].params}`).toBe(code)
         expectGood(await ok)
@@ -115,7 +107,7 @@ describe('a bad faaslet fails alone while good work runs beside it', () => {
   it('the time limit is the tenant\'s: a spinning faaslet is stopped within it, not before', async () => {
     dp.tenant('quick', { timeLimitMs: 300 })
     const t0 = performance.now()
-    expect(await codeOf(dp.invoke('quick', one('loop', [0]), write))).toBe('E_FAASLET_TIMEOUT')
+    expect(await invocationCode(dp.invoke('quick', one('loop', [0]), write))).toBe('E_FAASLET_TIMEOUT')
     const ms = performance.now() - t0
     expect(ms).toBeGreaterThanOrEqual(290)
     expect(ms).toBeLessThan(300 + 1_000) // stopped promptly (worker terminate + replace), on a loaded machine
@@ -130,7 +122,7 @@ describe('a worker that dies', () => {
     dp.tenant('patient', { timeLimitMs: 20_000 })
     for (let round = 0; round < 5; round++) {
       const others = Array.from({ length: 5 }, () => dp.invoke('patient', good, write))
-      const crashed = codeOf(dp.invoke('faults', good, write, { crashWorker: true }))
+      const crashed = invocationCode(dp.invoke('faults', good, write, { crashWorker: true }))
       expect(await crashed).toBe('E_WORKER_DIED')
       await expectAllGood(others)
     }
@@ -154,7 +146,7 @@ describe('a worker that dies', () => {
       outputs: [{ step: 1, output: 0 }, { step: 2, output: 0 }],
     }
     const others = Array.from({ length: 4 }, () => dp.invoke('faults', good, write))
-    expect(await codeOf(dp.invoke('brief', fan, write, { placement: 'spread' }))).toBe('E_FAASLET_TIMEOUT')
+    expect(await invocationCode(dp.invoke('brief', fan, write, { placement: 'spread' }))).toBe('E_FAASLET_TIMEOUT')
     await expectAllGood(others)
     expectGood(await dp.invoke('faults', good, write, { placement: 'spread' }))
     expect(arenaInUse()).toBe(0)
@@ -178,7 +170,7 @@ describe('what the host checks of a faaslet\'s answer (the forge faaslet breaks 
   ]
   for (const [what, plan, code] of cases) {
     it(`${what} → ${code}`, async () => {
-      expect(await codeOf(dp.invoke('faults', plan(), write))).toBe(code)
+      expect(await invocationCode(dp.invoke('faults', plan(), write))).toBe(code)
       expect(arenaInUse()).toBe(0)
     })
   }
@@ -217,7 +209,7 @@ describe('every mode survives every fault kind, in turn, on one dataplane', () =
   it('shared, copy and http: trap, loop, hog, block — then good work in each', async () => {
     const faults: Array<[Plan, string]> = [[one('trap', []), 'E_FAASLET_TRAP'], [one('loop', [0]), 'E_FAASLET_TIMEOUT'], [one('hog', [0]), 'E_QUOTA_EXCEEDED'], [forge(10), 'E_FAASLET_TIMEOUT']]
     for (const mode of ['shared', 'copy', 'http'] as Mode[]) {
-      for (const [plan, code] of faults) expect(await codeOf(dp.invoke(code === 'E_FAASLET_TIMEOUT' ? 'brief' : 'faults', plan, write, { mode })), `${mode} ${plan.name}`).toBe(code)
+      for (const [plan, code] of faults) expect(await invocationCode(dp.invoke(code === 'E_FAASLET_TIMEOUT' ? 'brief' : 'faults', plan, write, { mode })), `${mode} ${plan.name}`).toBe(code)
       expectGood(await dp.invoke('faults', good, write, { mode }))
     }
     expect(arenaInUse()).toBe(0)

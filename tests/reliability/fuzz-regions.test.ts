@@ -9,15 +9,10 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Dataplane } from '../../dataplane/dataplane.js'
-import { Catalog } from '../../faaslets/catalog.js'
-import { arbFaasletCase, arbHeaderCase, checkFaasletCase, checkHeaderCase, Tally } from './helpers.js'
+import { arbHeaderCase, checkHeaderCase, Tally } from './helpers.js'
+import { FUZZ_SEED as SEED, faasletFuzzSuite, SHIPPED_FAASLETS } from './support/faaslet-fuzz-suite.js'
 
 const HEADER_CASES = Number(process.env.GRATICULE_FUZZ_CASES || 20_000)
-const FAASLET_CASES = Number(process.env.GRATICULE_FUZZ_CASES || 5_000)
-const SEED = Number(process.env.GRATICULE_FUZZ_SEED || 20_240_612)
-const ALL = Catalog.load().names()
-/** this file's half of the faaslets (fuzz-faaslets.test.ts takes the other) */
-const FIRST_HALF = ALL.filter((_, i) => i % 2 === 0)
 
 let dp: Dataplane
 
@@ -39,21 +34,10 @@ describe('fuzz: the region header reader', () => {
   })
 })
 
-describe('fuzz: faaslets on bad regions (first half)', () => {
+describe('fuzz: faaslets on bad regions', () => {
   it('the two halves cover every shipped faaslet', () => {
-    expect(ALL.length).toBeGreaterThanOrEqual(11)
+    expect(SHIPPED_FAASLETS.length).toBeGreaterThanOrEqual(11)
   })
-
-  for (const name of FIRST_HALF) {
-    it(`${name}: ${FAASLET_CASES} cases end in a result or a clear input code`, async () => {
-      const tally = new Tally()
-      const m = dp.catalog.manifest(name)
-      await fc.assert(fc.asyncProperty(arbFaasletCase(m), async (c) => { tally.add(await checkFaasletCase(dp, `fuzz-${name}`, name, c)) }), { numRuns: FAASLET_CASES, seed: SEED + ALL.indexOf(name) })
-      console.log(`${name}: ${tally.cases} cases: ${tally}`)
-      expect(tally.cases).toBeGreaterThanOrEqual(FAASLET_CASES)
-      expect(tally.get('ok')).toBeGreaterThan(0)
-      expect(tally.cases - tally.get('ok')).toBeGreaterThan(0)
-      expect(dp.tenant(`fuzz-${name}`).arena.bytesInUse).toBe(0)
-    })
-  }
 })
+
+faasletFuzzSuite(0, () => dp)

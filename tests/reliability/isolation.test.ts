@@ -27,7 +27,7 @@ import type { InjectOptions } from 'fastify'
 import { buildGateway, type Gateway } from '../../gateway/app.js'
 import { ROOT } from '../../faaslets/catalog.js'
 import { startGatewayProcess } from '../helpers/gateway-process.js'
-import { TOKEN } from './helpers.js'
+import { invocationCode, TOKEN } from './helpers.js'
 
 const N = 16
 const pts = pointArrays(N)
@@ -48,15 +48,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await dp?.close()
 })
-
-async function codeOf(p: Promise<InvokeResult>): Promise<string> {
-  try {
-    (await p).release()
-    return 'ok'
-  } catch (e) {
-    return (e as { code: string }).code
-  }
-}
 
 /** What hostile read at `address` in `tenant`'s arena. */
 async function peek(tenant: string, address: number, poke = false): Promise<bigint> {
@@ -104,7 +95,7 @@ describe('memory: across tenants everything is protected, within a tenant region
   it('across tenants: static data of a module is per tenant too (A overwrites echo\'s slot in its arena; B\'s stays intact)', async () => {
     const slot = (JSON.parse(readFileSync(join(ROOT, 'tests/faaslets/echo.json'), 'utf8')) as { slot: number }).slot
     const base = slot * L.STATIC_SLOT_BYTES
-    await codeOf(dp.invoke('tenant-b', echo(1), write)) // echo instantiated on B: its data segments are in B's slot
+    await invocationCode(dp.invoke('tenant-b', echo(1), write)) // echo instantiated on B: its data segments are in B's slot
     const bSlot = new Uint8Array(dp.tenant('tenant-b').arena.memory.buffer).slice(base, base + 4096)
     for (let at = base; at < base + 4096; at += 8) await peek('tenant-a', at, true)
     expect(Buffer.from(new Uint8Array(dp.tenant('tenant-b').arena.memory.buffer).slice(base, base + 4096)).equals(Buffer.from(bSlot))).toBe(true)
@@ -115,8 +106,8 @@ describe('memory: across tenants everything is protected, within a tenant region
 
   it('past the end of its own arena an access traps, and only that invocation fails', async () => {
     const end = dp.tenant('tenant-a').arena.memory.buffer.byteLength
-    for (const address of [end, end + 8, 2 ** 32 - 8]) expect(await codeOf(dp.invoke('tenant-a', hostile(address), write))).toBe('E_FAASLET_TRAP')
-    expect(await codeOf(dp.invoke('tenant-a', echo(2), write))).toBe('ok')
+    for (const address of [end, end + 8, 2 ** 32 - 8]) expect(await invocationCode(dp.invoke('tenant-a', hostile(address), write))).toBe('E_FAASLET_TRAP')
+    expect(await invocationCode(dp.invoke('tenant-a', echo(2), write))).toBe('ok')
     for (const t of ['tenant-a', 'tenant-b']) expect(dp.tenant(t).arena.bytesInUse).toBe(0)
   })
 })
@@ -126,11 +117,11 @@ describe('per-tenant quotas', () => {
     dp.tenant('small', { quotaBytes: 16 << 20 })
     dp.tenant('neighbour', { quotaBytes: 16 << 20 })
     const held = await dp.invoke('small', one('hog', [10]), write) // 10 MiB, held
-    expect(await codeOf(dp.invoke('small', one('hog', [10]), write))).toBe('E_QUOTA_EXCEEDED') // 20 > 16
-    expect(await codeOf(dp.invoke('neighbour', one('hog', [10]), write))).toBe('ok') // its own 16 MiB
-    expect(await codeOf(dp.invoke('small', one('hog', [0]), write))).toBe('E_QUOTA_EXCEEDED') // no end
+    expect(await invocationCode(dp.invoke('small', one('hog', [10]), write))).toBe('E_QUOTA_EXCEEDED') // 20 > 16
+    expect(await invocationCode(dp.invoke('neighbour', one('hog', [10]), write))).toBe('ok') // its own 16 MiB
+    expect(await invocationCode(dp.invoke('small', one('hog', [0]), write))).toBe('E_QUOTA_EXCEEDED') // no end
     held.release()
-    expect(await codeOf(dp.invoke('small', one('hog', [10]), write))).toBe('ok') // room again
+    expect(await invocationCode(dp.invoke('small', one('hog', [10]), write))).toBe('ok') // room again
     expect(dp.tenant('small').arena.bytesInUse).toBe(0)
     // the engine enforces it too: the arena memory cannot grow past the quota
     expect(dp.tenant('small').arena.memory.buffer.byteLength).toBeLessThanOrEqual(L.HEAP_BASE + (16 << 20))
@@ -140,8 +131,8 @@ describe('per-tenant quotas', () => {
     dp.tenant('hasty', { timeLimitMs: 300 })
     dp.tenant('steady', { timeLimitMs: 1_500 })
     const t0 = performance.now()
-    const hasty = codeOf(dp.invoke('hasty', one('loop', [0]), write)).then((c) => [c, performance.now() - t0] as const)
-    const steady = codeOf(dp.invoke('steady', one('loop', [0]), write)).then((c) => [c, performance.now() - t0] as const)
+    const hasty = invocationCode(dp.invoke('hasty', one('loop', [0]), write)).then((c) => [c, performance.now() - t0] as const)
+    const steady = invocationCode(dp.invoke('steady', one('loop', [0]), write)).then((c) => [c, performance.now() - t0] as const)
     const [[hc, hms], [sc, sms]] = await Promise.all([hasty, steady])
     expect([hc, sc]).toEqual(['E_FAASLET_TIMEOUT', 'E_FAASLET_TIMEOUT'])
     expect(hms).toBeLessThan(1_200)
@@ -150,7 +141,7 @@ describe('per-tenant quotas', () => {
     // booting (up to ~1 s from source), which is why it runs as a tenant with room to wait: with hasty's
     // 300 ms it could time out in the queue — the limit counts from submission
     const t1 = performance.now()
-    expect(await codeOf(dp.invoke('steady', echo(2), write))).toBe('ok')
+    expect(await invocationCode(dp.invoke('steady', echo(2), write))).toBe('ok')
     console.log(`first invocation after both workers were replaced: ${(performance.now() - t1).toFixed(0)} ms`)
   })
 
@@ -158,18 +149,18 @@ describe('per-tenant quotas', () => {
     dp.tenant('narrow', { maxConcurrent: 2, timeLimitMs: 1_000 })
     const blocked = [dp.invoke('narrow', one('forge', [10, 0, 0]), write), dp.invoke('narrow', one('forge', [10, 0, 0]), write)]
     const t0 = performance.now()
-    expect(await codeOf(dp.invoke('narrow', echo(2), write))).toBe('E_TOO_MANY_INVOCATIONS')
+    expect(await invocationCode(dp.invoke('narrow', echo(2), write))).toBe('E_TOO_MANY_INVOCATIONS')
     expect(performance.now() - t0).toBeLessThan(100) // refused, not queued
     // another tenant is accepted: it waits for a worker (both are blocked until the time limit kills them
     // and their replacements boot — seconds, from source — so it gets a patient limit)
     dp.tenant('wide', { timeLimitMs: 30_000 })
     const other = dp.invoke('wide', echo(2), write)
-    for (const b of blocked) expect(await codeOf(b)).toBe('E_FAASLET_TIMEOUT')
-    expect(await codeOf(other)).toBe('ok')
+    for (const b of blocked) expect(await invocationCode(b)).toBe('E_FAASLET_TIMEOUT')
+    expect(await invocationCode(other)).toBe('ok')
     // both workers were replaced; once the replacements are up (~1 s from source: the time limit counts
     // from submission, so a 1 s tenant could time out waiting for one), the tenant is admitted again
-    await Promise.all([codeOf(dp.invoke('wide', echo(2), write)), codeOf(dp.invoke('wide', echo(2), write))])
-    expect(await codeOf(dp.invoke('narrow', echo(2), write))).toBe('ok')
+    await Promise.all([invocationCode(dp.invoke('wide', echo(2), write)), invocationCode(dp.invoke('wide', echo(2), write))])
+    expect(await invocationCode(dp.invoke('narrow', echo(2), write))).toBe('ok')
     expect(dp.tenant('narrow').running).toBe(0)
   })
 })

@@ -32,3 +32,13 @@ export function codeOf(e: unknown): string {
 export function describeError(e: unknown): string {
   return `${codeOf(e)}: ${e instanceof Error ? e.message : String(e)}`
 }
+
+/** The code an invocation ends with, or 'ok' (its result released). */
+export async function invocationCode(p: Promise<{ release(): void }>): Promise<string> {
+  try {
+    (await p).release()
+    return 'ok'
+  } catch (e) {
+    return codeOf(e)
+  }
+}
