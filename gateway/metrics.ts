@@ -44,6 +44,26 @@ export class GatewayMetrics {
     name: 'graticule_window_result_latency_seconds', help: 'From a window closing to its result being published',
     labelNames: ['source'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry],
   })
+  readonly kafkaLinkState = new Gauge({
+    name: 'graticule_kafka_link_state', help: 'The Kafka link: 1 for its current state (connecting, connected, lost, retrying), 0 for the others',
+    labelNames: ['state'] as const, registers: [this.registry],
+  })
+  readonly kafkaLinkChanges = new Counter({
+    name: 'graticule_kafka_link_changes_total', help: 'Changes of the Kafka link state, by the state entered (connected after lost or retrying is a recovery)',
+    labelNames: ['to'] as const, registers: [this.registry],
+  })
+  readonly kafkaConsumerRestarts = new Counter({
+    name: 'graticule_kafka_consumer_restarts_total', help: 'Kafka consumers replaced by the gateway after kafkajs gave one up (crashed for good, or no sign of life)',
+    registers: [this.registry],
+  })
+  readonly commitFailures = new Counter({
+    name: 'graticule_kafka_commit_failures_total', help: 'Offset commits that failed (retried with the next progress; results are already published)',
+    registers: [this.registry],
+  })
+  readonly windowsWaiting = new Gauge({
+    name: 'graticule_windows_waiting', help: 'Closed windows waiting to be published, by source (grows while publishing fails)',
+    labelNames: ['source'] as const, registers: [this.registry],
+  })
   readonly consumerLag = new Gauge({
     name: 'graticule_kafka_consumer_lag_messages', help: 'Messages between the committed offset and the end of each assigned partition',
     labelNames: ['topic', 'partition'] as const, registers: [this.registry],

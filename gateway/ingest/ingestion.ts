@@ -1,7 +1,8 @@
 // One ingestion path for every source (Kafka, the built-in simulator, POST /ingest): points go into the
 // event-time windows of their partition; closed windows run the sensor-window chain in shared memory; each
 // result is published (to graticule.results for Kafka) and served live. Window processing is serialised,
-// so results of a partition leave in window order and a commit never overtakes its results.
+// so results of a partition leave in window order and a commit never overtakes its results. Processing never
+// throws: a window that cannot be published waits, sealed, and is tried again every tick (and readiness says so).
 import type { Dataplane } from '../../dataplane/dataplane.js'
 import type { Plan } from '../../dataplane/plan.js'
 import { bindChain } from '../../chains/bind.js'
@@ -31,28 +32,45 @@ export interface PartitionProgress {
   closedUpTo: number
 }
 
+/** Thrown by a publisher that cannot publish *yet* (its consumer is rejoining its group): the window waits, no failure. */
+export class PublishDeferred extends Error {}
+
 type Publisher = (result: WindowResult) => Promise<void>
-type Committer = (progress: PartitionProgress) => Promise<void>
+/** Notes that everything up to `progress` is published; the source commits it when it can (never awaited). */
+type Committer = (progress: PartitionProgress) => void
 /** Whether a partition's source has nothing more to deliver right now (Kafka: consumed up to the end). */
 type CaughtUp = () => Promise<boolean>
+
+interface Partition {
+  windows: PartitionWindows
+  source: string
+  lastFeed: number
+  publish: Publisher | null
+  commit: Committer | null
+  caughtUp: CaughtUp | null
+  /** why the last attempt to publish this partition's windows failed; null once one succeeds */
+  publishFailure: string | null
+  /** when the publish under way began (0: none), to see one that hangs */
+  publishingSince: number
+}
 
 export class Ingestion {
   readonly live = new LiveState()
   readonly windowConfig: WindowConfig
   readonly sensors = new SensorIndex()
-  private readonly partitions = new Map<string, { windows: PartitionWindows; source: string; lastFeed: number; publish: Publisher | null; commit: Committer | null; caughtUp: CaughtUp | null }>()
+  private readonly partitions = new Map<string, Partition>()
   private readonly chain: Chain
   get chainName(): string { return this.chain.name }
   private readonly plan: Plan
   private queue: Promise<unknown> = Promise.resolve()
   private tick: NodeJS.Timeout | null = null
+  /** a tick's processing is queued and has not begun: the next tick does not queue another */
+  private tickQueued = false
   private readonly idleFlushMs: number
   private httpOffset = 0
   readonly simulator: SimulatorSource | null
   readonly kafka: KafkaSource | null
   stopped = false
-  /** the last publish failure, until a publish succeeds again */
-  private publishError: string | null = null
 
   constructor(readonly dataplane: Dataplane, chains: ChainRegistry, readonly metrics: GatewayMetrics, readonly opts: IngestionOptions) {
     this.windowConfig = { ...DEFAULT_WINDOWS, ...opts.windows }
@@ -64,19 +82,45 @@ export class Ingestion {
   }
 
   async start(): Promise<void> {
-    this.tick = setInterval(() => { void this.enqueue(() => this.processAll(false)) }, Math.min(250, this.idleFlushMs / 2))
+    this.tick = setInterval(() => this.scheduleTick(), Math.min(250, this.idleFlushMs / 2))
     this.tick.unref()
     if (this.kafka) await this.kafka.start()
     if (this.simulator) this.simulator.start()
   }
 
+  /** Ticks coalesce: while publishing waits for a broker, ticks do not pile up behind it. */
+  private scheduleTick(): void {
+    if (this.tickQueued) return
+    this.tickQueued = true
+    void this.enqueue(() => {
+      this.tickQueued = false
+      return this.processAll(false)
+    })
+  }
+
   readiness(): Record<string, boolean> {
-    return this.kafka ? { kafka: this.kafka.ready(), publishing: this.publishError === null } : {}
+    return this.kafka ? this.kafka.health() : {}
+  }
+
+  /** No window of `source` waits on a failed publish, or on one under way for longer than `stallMs`. */
+  publishing(source: string, stallMs: number): boolean {
+    return this.publishProblem(source, stallMs) === ''
+  }
+
+  /** What holds up the results of `source` ('' when nothing does). */
+  publishProblem(source: string, stallMs: number): string {
+    const now = Date.now()
+    for (const [key, p] of this.partitions) {
+      if (p.source !== source) continue
+      if (p.publishFailure !== null) return `publishing ${key} fails (${p.windows.sealedWindows} windows waiting): ${p.publishFailure}`
+      if (p.publishingSince && now - p.publishingSince > stallMs) return `publishing ${key} has taken ${((now - p.publishingSince) / 1000).toFixed(1)} s`
+    }
+    return ''
   }
 
   /** Registers a partition (a Kafka source restores `closedUpTo` from its last commit). */
   openPartition(key: string, source: string, closedUpTo: number, publish: Publisher | null, commit: Committer | null = null, caughtUp: CaughtUp | null = null): void {
-    this.partitions.set(key, { windows: new PartitionWindows(key, this.windowConfig, this.sensors, closedUpTo), source, lastFeed: Date.now(), publish, commit, caughtUp })
+    this.partitions.set(key, { windows: new PartitionWindows(key, this.windowConfig, this.sensors, closedUpTo), source, lastFeed: Date.now(), publish, commit, caughtUp, publishFailure: null, publishingSince: 0 })
   }
 
   /** Forgets a partition this instance no longer owns, without emitting its open windows. */
@@ -135,6 +179,7 @@ export class Ingestion {
   /**
    * Emits what is due in the given partitions (all when omitted): windows the watermark passed, and all
    * open windows of partitions idle for idleFlushMs or when `flush`. Returns each partition's progress.
+   * Never throws: a partition whose results cannot be published keeps them sealed for the next tick.
    */
   async processAll(flush: boolean, only?: string[]): Promise<Map<string, PartitionProgress>> {
     const progress = new Map<string, PartitionProgress>()
@@ -143,44 +188,58 @@ export class Ingestion {
       if (only && !only.includes(key)) continue
       // a partition is idle when nothing came for idleFlushMs *and* its source has nothing queued: a
       // partition merely waiting its turn behind a busy consumer must not have its windows cut short
-      const idle = now - p.lastFeed >= this.idleFlushMs && p.windows.openWindows > 0 && (p.caughtUp ? await p.caughtUp() : true)
+      const idle = now - p.lastFeed >= this.idleFlushMs && p.windows.openWindows > 0 && (p.caughtUp ? await p.caughtUp().catch(() => false) : true)
       // a quiet partition's windows are published but stay open (provisional): only the watermark, or an
       // explicit flush, closes a window, so points held up somewhere upstream still count when they come
       p.windows.seal(flush)
       try {
         for (let w = p.windows.nextSealed(); w; w = p.windows.nextSealed()) {
-          await this.emit(p.source, w, p.publish)
+          await this.emit(p, w)
           p.windows.emitted()
         }
         if (idle && !flush) {
           for (const w of p.windows.provisional()) {
-            await this.emit(p.source, w, p.publish)
+            await this.emit(p, w)
             p.windows.publishedProvisionally(w.start, w.points.count)
           }
         }
-        this.publishError = null
+        p.publishFailure = null
       } catch (e) {
-        // the partition went to another instance while we emitted (it replays what we did not commit)
-        if (this.partitions.get(key) !== p) continue
-        // publishing failed (broker down, …): the sealed windows wait for the next tick, nothing is
-        // committed past them, and readiness says so until a publish succeeds again
-        if (!this.publishError) console.error(`graticule: publishing ${key} failed, retrying: ${(e as Error).message}`)
-        this.publishError = (e as Error).message
+        // the partition went to another instance while we emitted (it replays what we did not commit), or
+        // its source cannot publish yet: the sealed windows wait, nothing is committed past them
+        if (this.partitions.get(key) !== p || e instanceof PublishDeferred) continue
+        // publishing failed (broker away, …): the same, and readiness says so until a publish succeeds again
+        if (p.publishFailure === null) console.error(`graticule: publishing ${key} failed, retrying: ${(e as Error).message}`)
+        p.publishFailure = (e as Error).message
         this.metrics.publishFailures.inc({ source: p.source })
         continue
+      } finally {
+        p.publishingSince = 0
+        this.countWaiting(p.source)
       }
       const at = { committable: p.windows.committableOffset(), closedUpTo: p.windows.emittedUpTo }
       progress.set(key, at)
       // results first, then the commit that lets them go: a crash in between only re-emits
-      if (p.commit && this.partitions.get(key) === p) await p.commit(at)
+      p.commit?.(at)
     }
     return progress
   }
 
-  private async emit(source: string, w: ClosedWindow, publish: Publisher | null): Promise<void> {
+  private countWaiting(source: string): void {
+    let n = 0
+    for (const p of this.partitions.values()) if (p.source === source) n += p.windows.sealedWindows
+    this.metrics.windowsWaiting.set({ source }, n)
+  }
+
+  private async emit(p: Partition, w: ClosedWindow): Promise<void> {
+    const { source } = p
     const result = await windowResult(this.dataplane, this.chain, this.plan, source, w, this.opts.tenant)
     result.publishedAt = Date.now()
-    if (publish) await publish(result)
+    if (p.publish) {
+      p.publishingSince = Date.now()
+      await p.publish(result)
+      p.publishingSince = 0
+    }
     result.publishedAt = Date.now()
     const latencyMs = result.publishedAt - w.closedAt
     if (!w.provisional) {

@@ -2,10 +2,23 @@
 // windows; offsets are committed only after the results of the windows they complete are published
 // (at-least-once), with the partition's `closedUpTo` in the commit metadata so a new owner — after a
 // crash or a rebalance — knows which windows were already emitted.
-import { Kafka, logLevel, type Admin, type Consumer, type Producer, type EachBatchPayload } from 'kafkajs'
+//
+// Surviving the broker (issue 13). kafkajs gives a consumer up for good when its batch handler throws an error it
+// calls non-retriable: after a slow broker restart the group coordinator has expired our member, the first
+// commit answers "the coordinator is not aware of this member", and that error, thrown from the handler, used to
+// kill the consumer while the process stayed up and /readyz said ready. So here:
+//   - the batch handler never throws our own failures: publishing and committing are the ingestion's business
+//     and are retried by it; only kafkajs's own heartbeat errors (rebalance, unknown member) reach kafkajs,
+//     which rejoins on them;
+//   - commits run in the background, one at a time per partition, never holding up publishing;
+//   - a consumer kafkajs gave up, or one that shows no sign of life, is replaced by a new one (backing off);
+//   - readiness and the link state are judged by progress — a consumer that fetches, results that publish —
+//     never by connection state. Every change of the link is logged and counted (kafka-link.ts).
+import { Kafka, logLevel, type Admin, type Consumer, type Producer, type EachBatchPayload, type RetryOptions } from 'kafkajs'
 import { parseSensorColumns } from './sensor-record.js'
-import type { Ingestion, PartitionProgress } from './ingestion.js'
+import { PublishDeferred, type Ingestion, type PartitionProgress } from './ingestion.js'
 import type { WindowResult } from './window-result.js'
+import { KafkaLink } from './kafka-link.js'
 
 export interface KafkaSourceOptions {
   brokers: string[]
@@ -15,22 +28,45 @@ export interface KafkaSourceOptions {
   clientId?: string
   /** partitions to create the topics with when they do not exist */
   partitions?: number
+  /** a consumer with no sign of life (a fetch, a batch, a heartbeat) for this long is not consuming: readiness 503 (default 5 s) */
+  stallMs?: number
+  /** ... and after this long the gateway replaces it with a new one (default 30 s) */
+  replaceAfterMs?: number
 }
 
 interface CommitMeta {
   closedUpTo: number
 }
 
+/** Publishing, commits and offset look-ups fail fast while the broker is away: the ingestion retries them every tick. */
+const FAST_RETRY: RetryOptions = { retries: 3, initialRetryTime: 200, maxRetryTime: 1_000 }
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
 export class KafkaSource {
   private readonly kafka: Kafka
-  private readonly consumer: Consumer
+  private consumer: Consumer
+  /** bumped for each new consumer: events of a replaced one are ignored */
+  private generation = 0
   private readonly producer: Producer
   private readonly admin: Admin
   readonly topic: string
   readonly resultsTopic: string
   readonly groupId: string
-  private connected = false
+  readonly link: KafkaLink
+  private readonly stallMs: number
+  private readonly replaceAfterMs: number
+  /** the current consumer is a member of the group with a known assignment */
+  private joined = false
+  private lastSignOfLife = Date.now()
+  private inBatch = 0
+  private replacing = false
+  private replaceAttempts = 0
+  private stopping = false
+  private watchdog: NodeJS.Timeout | null = null
   private readonly committed = new Map<number, string>()
+  private readonly wantCommit = new Map<number, PartitionProgress>()
+  private readonly committing = new Map<number, Promise<void>>()
+  private commitFailing = false
   private readonly opening = new Map<number, Promise<void>>()
   private owned = new Set<number>()
   /** last offset fed per partition, and the topic's end offsets (refreshed at most once a second) */
@@ -41,23 +77,26 @@ export class KafkaSource {
     this.topic = opts.topic ?? 'graticule.sensors'
     this.resultsTopic = opts.resultsTopic ?? 'graticule.results'
     this.groupId = opts.groupId ?? 'graticule'
+    this.stallMs = opts.stallMs ?? 5_000
+    this.replaceAfterMs = opts.replaceAfterMs ?? 30_000
+    this.link = new KafkaLink(ingestion.metrics)
     this.kafka = new Kafka({
       clientId: opts.clientId ?? `graticule-${process.pid}`, brokers: opts.brokers, logLevel: logLevel.ERROR,
-      // after its retries a client gives up on the broker; the consumer then restarts itself, always
+      // the consumer's retries: after them kafkajs restarts a consumer that failed on a retriable error
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000, restartOnFailure: async () => true },
     })
-    // a short fetch wait keeps shutdown and rebalances quick; batches still fill under load
-    this.consumer = this.kafka.consumer({ groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 20_000, maxWaitTimeInMs: 250 })
+    this.consumer = this.newConsumer()
     // not idempotent: a window published twice is harmless (results are upserted by window key), while an
     // idempotent session does not survive its broker's death — after a failed send, its sequence numbers
     // can make the restarted broker drop another window as a "duplicate" (seen: one window lost across a
     // broker SIGKILL). One request in flight keeps results in order.
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: true, idempotent: false, maxInFlightRequests: 1 })
-    this.admin = this.kafka.admin()
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: true, idempotent: false, maxInFlightRequests: 1, retry: FAST_RETRY })
+    this.admin = this.kafka.admin({ retry: FAST_RETRY })
   }
 
-  ready(): boolean {
-    return this.connected
+  /** What /readyz reports: the consumer consumes, and no window waits on a failed or stalled publish. */
+  health(): { kafka: boolean; publishing: boolean } {
+    return { kafka: this.consuming(), publishing: this.ingestion.publishing('kafka', this.stallMs) }
   }
 
   /** Partitions of the sensor topic this instance owns now. */
@@ -70,35 +109,117 @@ export class KafkaSource {
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.admin.connect(), this.producer.connect(), this.consumer.connect()])
-    const n = this.opts.partitions ?? 4
-    const existing = new Set(await this.admin.listTopics())
-    const create = [this.topic, this.resultsTopic].filter((t) => !existing.has(t)).map((topic) => ({ topic, numPartitions: n, replicationFactor: 1 }))
-    if (create.length) await this.admin.createTopics({ topics: create, waitForLeaders: true }).catch(() => undefined)
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+    // setting up the topics may wait for a broker that is still starting: the client's patient retries
+    const setup = this.kafka.admin()
+    await setup.connect()
+    try {
+      const n = this.opts.partitions ?? 4
+      const existing = new Set(await setup.listTopics())
+      const create = [this.topic, this.resultsTopic].filter((t) => !existing.has(t)).map((topic) => ({ topic, numPartitions: n, replicationFactor: 1 }))
+      if (create.length) await setup.createTopics({ topics: create, waitForLeaders: true }).catch(() => undefined)
+    } finally {
+      await setup.disconnect()
+    }
+    await Promise.all([this.admin.connect(), this.producer.connect()])
+    await this.runConsumer(this.consumer)
+    this.watchdog = setInterval(() => this.watch(), 250)
+    this.watchdog.unref()
+  }
+
+  private newConsumer(): Consumer {
+    const generation = ++this.generation
+    // a short fetch wait keeps shutdown and rebalances quick; batches still fill under load
+    const c = this.kafka.consumer({ groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 20_000, maxWaitTimeInMs: 250 })
+    const current = () => generation === this.generation && !this.stopping
+    const alive = () => { if (current()) this.lastSignOfLife = Date.now() }
+    for (const ev of [c.events.FETCH, c.events.START_BATCH_PROCESS, c.events.END_BATCH_PROCESS, c.events.HEARTBEAT]) c.on(ev, alive)
+    c.on(c.events.GROUP_JOIN, ({ payload }) => {
+      if (!current()) return
       const mine = new Set(payload.memberAssignment[this.topic] ?? [])
       for (const p of this.owned) if (!mine.has(p)) this.revoke(p)
       this.owned = mine
-      this.connected = true
+      this.joined = true
+      alive()
     })
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      this.connected = false
-      console.error(`graticule: Kafka consumer crashed (${payload.error.message}); ${payload.restart ? 'restarting' : 'not restarting'}`)
+    // mid-rebalance the assignment is unknown: results wait (they are not failures) until the group settles
+    c.on(c.events.REBALANCING, () => { if (current()) this.joined = false })
+    c.on(c.events.CRASH, ({ payload }) => {
+      if (!current()) return
+      this.joined = false
+      this.link.lost(`consumer crashed: ${payload.error.message}`)
+      if (payload.restart) this.link.retrying('kafkajs restarts the consumer')
+      else this.replaceConsumer(`kafkajs gave the consumer up (${payload.error.name}: ${payload.error.message})`)
     })
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true })
-    await this.consumer.run({
+    return c
+  }
+
+  private async runConsumer(c: Consumer): Promise<void> {
+    await c.connect()
+    await c.subscribe({ topic: this.topic, fromBeginning: true })
+    await c.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.eachBatch(payload),
     })
-    this.connected = true
+  }
+
+  /**
+   * Puts a new consumer in place of one kafkajs gave up or that stopped showing signs of life, after a backoff
+   * (1 s, doubling to 30 s; reset once a new consumer has joined and fetched). The partitions it keeps keep their
+   * windows; kafkajs resumes them from the last commit and the records already fed are skipped.
+   */
+  private replaceConsumer(reason: string): void {
+    if (this.stopping || this.replacing) return
+    this.replacing = true
+    this.joined = false
+    const attempt = ++this.replaceAttempts
+    const delay = Math.min(30_000, 1_000 * 2 ** (attempt - 1))
+    console.error(`graticule: a new Kafka consumer in ${delay / 1000} s (attempt ${attempt}): ${reason}`)
+    this.link.retrying(`a new consumer in ${delay / 1000} s (attempt ${attempt})`)
+    setTimeout(() => void (async () => {
+      if (this.stopping) return
+      const old = this.consumer
+      this.consumer = this.newConsumer() // from here the old one's events are ignored
+      this.ingestion.metrics.kafkaConsumerRestarts.inc()
+      await old.disconnect().catch(() => undefined)
+      try {
+        await this.runConsumer(this.consumer)
+        this.lastSignOfLife = Date.now()
+        this.replacing = false
+      } catch (e) {
+        this.replacing = false
+        this.link.lost(`the new consumer could not start: ${(e as Error).message}`)
+        this.replaceConsumer(`the last one could not start (${(e as Error).message})`)
+      }
+    })(), delay).unref()
+  }
+
+  private consuming(): boolean {
+    return this.joined && (this.inBatch > 0 || Date.now() - this.lastSignOfLife < this.stallMs)
+  }
+
+  /** Every 250 ms: the link's state from progress, and a new consumer for one that went silent. */
+  private watch(): void {
+    if (this.stopping) return
+    const { kafka: consuming, publishing } = this.health()
+    if (consuming && publishing) {
+      this.link.ok()
+      if (!this.replacing) this.replaceAttempts = 0
+      return
+    }
+    const silentMs = Date.now() - this.lastSignOfLife
+    if (!consuming) this.link.lost(this.joined ? `no fetch, batch or heartbeat from the consumer for ${(silentMs / 1000).toFixed(1)} s` : 'the consumer is not a group member')
+    else this.link.lost(`results wait: ${this.ingestion.publishProblem('kafka', this.stallMs)}`)
+    // silent though no batch is running: waiting on a dead broker, or wedged; a new consumer costs little
+    if (!this.inBatch && silentMs > this.replaceAfterMs) this.replaceConsumer(`no sign of life for ${(silentMs / 1000).toFixed(0)} s`)
   }
 
   /** A partition went to another instance: forget its open windows, the new owner replays them. */
   private revoke(partition: number): void {
     this.ingestion.dropPartition(this.key(partition))
     this.committed.delete(partition)
+    this.wantCommit.delete(partition)
     this.fed.delete(partition)
     this.ingestion.metrics.consumerLag.remove({ topic: this.topic, partition: String(partition) })
   }
@@ -124,20 +245,44 @@ export class KafkaSource {
     return p
   }
 
-  private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    this.inBatch++
+    try {
+      await this.takeBatch(payload)
+    } finally {
+      this.inBatch--
+    }
+  }
+
+  /**
+   * Feeds a batch into its partition's windows and processes them. Throws nothing of ours: a failure here would
+   * reach kafkajs, which gives a consumer up for good on errors it calls non-retriable. Only heartbeat()'s own
+   * errors pass: kafkajs rejoins the group on them.
+   */
+  private async takeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { partition } = batch
     // a batch fetched before a rebalance took the partition away: the new owner replays it
     if (!this.owned.has(partition) || isStale()) return
-    await this.ensure(partition)
+    try {
+      await this.ensure(partition)
+    } catch (e) {
+      // the commit metadata cannot be read now (broker away): nothing was resolved, kafkajs fetches the batch again
+      this.link.lost(`reading the committed offsets of partition ${partition}: ${(e as Error).message}`)
+      await sleep(500)
+      return
+    }
     const key = this.key(partition)
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) return
-      if (!message.value) continue
-      const c = parseSensorColumns(message.value)
-      if (c.rejected.length) this.ingestion.metrics.sensorPoints.inc({ source: 'kafka', outcome: 'rejected' }, c.rejected.length)
-      if (c.ts.length && this.ingestion.hasPartition(key)) this.ingestion.feedColumns(key, Number(message.offset), c.sensor, c.ts, c.lon, c.lat, c.value)
+      const offset = Number(message.offset)
+      // a new consumer (or a rejoin) resumes from the last commit: records this instance fed already are skipped
+      if (message.value && offset > (this.fed.get(partition) ?? -1)) {
+        const c = parseSensorColumns(message.value)
+        if (c.rejected.length) this.ingestion.metrics.sensorPoints.inc({ source: 'kafka', outcome: 'rejected' }, c.rejected.length)
+        if (c.ts.length && this.ingestion.hasPartition(key)) this.ingestion.feedColumns(key, offset, c.sensor, c.ts, c.lon, c.lat, c.value)
+        this.fed.set(partition, offset)
+      }
       resolveOffset(message.offset)
-      this.fed.set(partition, Number(message.offset))
     }
     await heartbeat()
     this.ingestion.metrics.consumerLag.set({ topic: this.topic, partition: String(partition) }, Number(batch.offsetLag()))
@@ -155,23 +300,48 @@ export class KafkaSource {
   }
 
   private async publish(partition: number, r: WindowResult): Promise<void> {
-    // never publish for a partition another instance owns now: its version of the window is the full one
+    // never publish for a partition whose ownership is in doubt: its next owner's version of the window is the full one
+    if (!this.joined) throw new PublishDeferred('the consumer is (re)joining its group')
     if (!this.owned.has(partition)) throw new Error(`partition ${partition} was reassigned`)
+    if (this.link.state === 'lost') this.link.retrying('publishing the waiting windows again')
     await this.producer.send({
       topic: this.resultsTopic,
       messages: [{ key: r.key, value: JSON.stringify(r), headers: { 'content-type': 'application/json' } }],
     })
   }
 
-  /** Commits the partition's progress if it moved and the partition is still ours. */
-  private async commit(partition: number, progress: PartitionProgress): Promise<void> {
-    if (!this.ingestion.hasPartition(this.key(partition)) || !this.owned.has(partition)) return
-    const metadata = JSON.stringify({ closedUpTo: Number.isFinite(progress.closedUpTo) ? progress.closedUpTo : null })
-    const offset = String(progress.committable)
-    const sig = `${offset}|${metadata}`
-    if (this.committed.get(partition) === sig) return
-    await this.consumer.commitOffsets([{ topic: this.topic, partition, offset, metadata }])
-    this.committed.set(partition, sig)
+  /**
+   * Notes the partition's progress (its results are published) and commits it in the background, one commit
+   * at a time per partition: a commit that waits for the broker holds up nothing. A failed commit is counted
+   * and tried again with the next progress note (every tick); until then a crash would only re-publish.
+   */
+  private commit(partition: number, progress: PartitionProgress): void {
+    this.wantCommit.set(partition, progress)
+    if (!this.committing.has(partition)) {
+      const run = this.commitLoop(partition).finally(() => this.committing.delete(partition))
+      this.committing.set(partition, run)
+    }
+  }
+
+  private async commitLoop(partition: number): Promise<void> {
+    for (;;) {
+      const progress = this.wantCommit.get(partition)
+      if (!progress || !this.joined || !this.ingestion.hasPartition(this.key(partition)) || !this.owned.has(partition)) return
+      const metadata = JSON.stringify({ closedUpTo: Number.isFinite(progress.closedUpTo) ? progress.closedUpTo : null })
+      const offset = String(progress.committable)
+      const sig = `${offset}|${metadata}`
+      if (this.committed.get(partition) === sig) return
+      try {
+        await this.consumer.commitOffsets([{ topic: this.topic, partition, offset, metadata }])
+      } catch (e) {
+        this.ingestion.metrics.commitFailures.inc()
+        if (!this.commitFailing) console.error(`graticule: committing ${this.key(partition)} failed, retrying with the next progress: ${(e as Error).message}`)
+        this.commitFailing = true
+        return
+      }
+      this.committed.set(partition, sig)
+      this.commitFailing = false
+    }
   }
 
   /**
@@ -181,13 +351,15 @@ export class KafkaSource {
    * need; if the group is mid-rebalance the commit fails and the next owner replays a little more.
    */
   async stop(): Promise<void> {
-    this.connected = false
+    if (this.watchdog) clearInterval(this.watchdog)
     try {
       this.consumer.pause([{ topic: this.topic }])
       await this.ingestion.enqueue(() => this.ingestion.processAll(false, [...this.owned].map((p) => this.key(p))))
+      await Promise.all(this.committing.values())
     } catch (e) {
       console.error(`graticule: final commit skipped (${(e as Error).message}); the next owner replays`)
     }
+    this.stopping = true
     await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect(), this.admin.disconnect()])
   }
 }

@@ -249,6 +249,11 @@ export class PartitionWindows {
     return min
   }
 
+  /** Windows sealed and waiting to be published. */
+  get sealedWindows(): number {
+    return this.sealed.length
+  }
+
   get openWindows(): number {
     return this.open.size + this.sealed.length
   }

@@ -131,6 +131,11 @@ export interface StartBrokerOptions {
   port?: number
   /** CONTROLLER listener on 127.0.0.1 (default port + 1) */
   controllerPort?: number
+  /**
+   * The port clients are told to reach the broker on (default `port`). Tests put a TCP link they can cut
+   * in front of the broker here, so clients lose the broker while it restarts behind the link.
+   */
+  advertisedPort?: number
   /** holds server.properties, the partition logs and the broker log (default <home>/data/<port>, kept) */
   dataDir?: string
   /** broker stdout/stderr (default <dataDir>/logs/broker.log) */
@@ -223,7 +228,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
   const propsFile = join(dataDir, 'server.properties')
   mkdirSync(logDirs, { recursive: true })
   mkdirSync(dirname(logFile), { recursive: true })
-  writeFileSync(propsFile, renderProperties({ port, controllerPort, logDirs }))
+  writeFileSync(propsFile, renderProperties({ port, controllerPort, advertisedPort: opts.advertisedPort ?? port, logDirs }))
 
   const classpath = join(libDir, '*') // java expands the wildcard itself (no shell involved)
   const log4j = `-Dlog4j.configuration=file:${join(assetDir(), 'log4j.properties')}`
@@ -357,10 +362,11 @@ export async function brokerStatus(port = 9092, opts: { home?: string } = {}): P
 
 // ------------------------------------------------------------------------------------------- internals
 
-function renderProperties(v: { port: number; controllerPort: number; logDirs: string }): string {
+function renderProperties(v: { port: number; controllerPort: number; advertisedPort: number; logDirs: string }): string {
   const template = readFileSync(join(assetDir(), 'server.properties'), 'utf8')
   const values: Record<string, string> = {
     PORT: String(v.port),
+    ADVERTISED_PORT: String(v.advertisedPort),
     CONTROLLER_PORT: String(v.controllerPort),
     // java.util.Properties treats backslashes as escapes; forward slashes work on every OS.
     LOG_DIRS: v.logDirs.replaceAll('\\', '/'),

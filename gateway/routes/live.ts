@@ -94,7 +94,8 @@ export async function liveRoutes(app: FastifyInstance, ctx: GatewayContext): Pro
     const ing = ingestion()
     return {
       windows: ing.live.windows, last: ing.live.last, windowMs: ing.windowConfig.sizeMs, allowedLatenessMs: ing.windowConfig.allowedLatenessMs,
-      chain: ing.chainName, kafka: ing.kafka ? { topic: ing.kafka.topic, partitions: ing.kafka.partitions } : null,
+      chain: ing.chainName,
+      kafka: ing.kafka ? { topic: ing.kafka.topic, partitions: ing.kafka.partitions, link: ing.kafka.link.state, problem: ing.kafka.link.reason } : null,
     }
   })
 
