@@ -133,6 +133,8 @@ export class KafkaSource {
     const current = () => generation === this.generation && !this.stopping
     const alive = () => { if (current()) this.lastSignOfLife = Date.now() }
     for (const ev of [c.events.FETCH, c.events.START_BATCH_PROCESS, c.events.END_BATCH_PROCESS, c.events.HEARTBEAT]) c.on(ev, alive)
+    // kafkajs announces every fetch attempt, also those it retries while the broker is away
+    c.on(c.events.FETCH_START, () => { if (current() && this.link.state === 'lost') this.link.retrying('the consumer fetches again') })
     c.on(c.events.GROUP_JOIN, ({ payload }) => {
       if (!current()) return
       const mine = new Set(payload.memberAssignment[this.topic] ?? [])

@@ -152,8 +152,7 @@ describe('the Kafka broker goes away mid-stream for 2 s, 15 s and 45 s', () => {
       const changes = await linkChanges(gw.url)
       const delta = Object.fromEntries(['lost', 'retrying', 'connected'].map((to) => [to, (changes[to] ?? 0) - (changesBefore[to] ?? 0)]))
       console.log(`${what}: link changes ${JSON.stringify(delta)}`)
-      if (downMs >= 15_000) expect(delta).toEqual({ lost: expect.any(Number), retrying: expect.any(Number), connected: 1 })
-      if (downMs >= 15_000) expect(Math.min(delta.lost, delta.retrying), 'the link was lost and retried').toBeGreaterThanOrEqual(1)
+      if (downMs >= 15_000) expect(Math.min(delta.lost, delta.retrying, delta.connected), 'the link was lost, retried and recovered').toBeGreaterThanOrEqual(1)
     }
     console.log(`broker outages:\n  ${report.join('\n  ')}`)
 
