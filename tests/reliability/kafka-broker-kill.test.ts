@@ -119,7 +119,7 @@ describe('the Kafka broker goes away mid-stream for 2 s, 15 s and 45 s', () => {
       await link.restore()
       const downFor = Date.now() - cutAt
       await restarted
-      at(`${what}: link restored after ${(downFor / 1000).toFixed(1)} s; /readyz went 503 after ${notReadyAfterMs} ms`)
+      at(`${what}: link restored after ${(downFor / 1000).toFixed(1)} s`)
       expect(gw.child.exitCode).toBeNull() // the gateway survives its broker's absence
       if (downMs >= 15_000) expect(notReadyAfterMs, `/readyz still 200 ${downMs / 1000} s into the outage`).toBeGreaterThanOrEqual(0)
 
@@ -143,7 +143,7 @@ describe('the Kafka broker goes away mid-stream for 2 s, 15 s and 45 s', () => {
         problem = `${e.message}: results count ${totalOf(keys)} of ${want} distinct points produced (${keys.size} windows); published/produced per window where they differ:\n  ${diff.join('\n  ')}\n--- gateway output (tail) ---\n${gw.output().split('\n').slice(-60).join('\n')}`
         return keys
       })
-      const line = `${what}: down ${(downFor / 1000).toFixed(1)} s, /readyz 503 after ${(notReadyAfterMs / 1000).toFixed(1)} s, 200 again ${(readyAgain / 1000).toFixed(1)} s after the link came back; ${produced.length} points produced (${want} distinct), ${totalOf(results)} counted out in ${results.size} windows`
+      const line = `${what}: down ${(downFor / 1000).toFixed(1)} s, /readyz ${notReadyAfterMs < 0 ? 'never 503' : `503 after ${(notReadyAfterMs / 1000).toFixed(1)} s`}, 200 again ${(readyAgain / 1000).toFixed(1)} s after the link came back; ${produced.length} points produced (${want} distinct), ${totalOf(results)} counted out in ${results.size} windows`
       report.push(line)
       at(line)
       if (problem) console.log(problem)
