@@ -30,7 +30,7 @@ export const commands: Record<string, Command> = {
   },
   serve: {
     summary: 'serve the HTTP API, live sensor windows and the map (127.0.0.1:8080)',
-    usage: '[--host 127.0.0.1] [--port 8080] [--kafka host:port] [--topic t] [--no-simulator] [--window-ms 5000] [--lateness-ms 1000] [--idle-flush-ms 2000]',
+    usage: '[--host 127.0.0.1] [--port 8080] [--kafka host:port] [--topic t] [--no-simulator] [--window-ms 5000] [--lateness-ms 1000] [--idle-flush-ms 2000] [--kafka-stall-ms 5000] [--kafka-replace-ms 30000]',
     run: async (args) => (await import('./commands/serve.js')).serveCommand(args),
   },
   sensors: {

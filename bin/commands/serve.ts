@@ -22,6 +22,8 @@ export async function serveCommand(args: string[]): Promise<number> {
       'window-ms': { type: 'string', default: '5000' },
       'lateness-ms': { type: 'string', default: '1000' },
       'idle-flush-ms': { type: 'string' },
+      'kafka-stall-ms': { type: 'string' },
+      'kafka-replace-ms': { type: 'string' },
       workers: { type: 'string' },
       'chains-dir': { type: 'string', default: process.env.GRATICULE_CHAINS_DIR ?? join(homedir(), '.graticule', 'chains') },
       'faaslets-dir': { type: 'string', default: process.env.GRATICULE_FAASLETS_DIR ?? join(homedir(), '.graticule', 'faaslets') },
@@ -35,7 +37,10 @@ export async function serveCommand(args: string[]): Promise<number> {
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got "${v}"`)
     return n
   }
-  const kafka = values.kafka ? { brokers: values.kafka.split(','), topic: values.topic, resultsTopic: values['results-topic'], groupId: values.group } : null
+  const kafka = values.kafka ? {
+    brokers: values.kafka.split(','), topic: values.topic, resultsTopic: values['results-topic'], groupId: values.group,
+    stallMs: num(values['kafka-stall-ms'], 'kafka-stall-ms'), replaceAfterMs: num(values['kafka-replace-ms'], 'kafka-replace-ms'),
+  } : null
   const useSimulator = values['no-simulator'] ? false : values.simulator || !kafka
   const gateway = await buildGateway({
     workers: num(values.workers, 'workers'),

@@ -59,6 +59,7 @@ export class KafkaSource {
   private joined = false
   private lastSignOfLife = Date.now()
   private inBatch = 0
+  private batchStartedAt = 0
   private replacing = false
   private replaceAttempts = 0
   private stopping = false
@@ -82,8 +83,7 @@ export class KafkaSource {
     this.link = new KafkaLink(ingestion.metrics)
     this.kafka = new Kafka({
       clientId: opts.clientId ?? `graticule-${process.pid}`, brokers: opts.brokers, logLevel: logLevel.ERROR,
-      // the consumer's retries: after them kafkajs restarts a consumer that failed on a retriable error
-      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000, restartOnFailure: async () => true },
+      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
     })
     this.consumer = this.newConsumer()
     // not idempotent: a window published twice is harmless (results are upserted by window key), while an
@@ -128,9 +128,17 @@ export class KafkaSource {
 
   private newConsumer(): Consumer {
     const generation = ++this.generation
-    // a short fetch wait keeps shutdown and rebalances quick; batches still fill under load
-    const c = this.kafka.consumer({ groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 20_000, maxWaitTimeInMs: 250 })
     const current = () => generation === this.generation && !this.stopping
+    const c = this.kafka.consumer({
+      groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 20_000,
+      // a short fetch wait keeps shutdown and rebalances quick; batches still fill under load
+      maxWaitTimeInMs: 250,
+      // after its retries kafkajs restarts a consumer that failed on a retriable error — never one we replaced:
+      // a consumer that crashes while being disconnected schedules its own restart after our disconnect, and
+      // came back as a second member of the group, holding partitions no window of ours was fed from (seen)
+      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000, restartOnFailure: async () => current() },
+    })
+    c.on(c.events.START_BATCH_PROCESS, () => { if (current()) this.batchStartedAt = Date.now() })
     const alive = () => { if (current()) this.lastSignOfLife = Date.now() }
     for (const ev of [c.events.FETCH, c.events.START_BATCH_PROCESS, c.events.END_BATCH_PROCESS, c.events.HEARTBEAT]) c.on(ev, alive)
     // kafkajs announces every fetch attempt, also those it retries while the broker is away
@@ -156,13 +164,18 @@ export class KafkaSource {
   }
 
   private async runConsumer(c: Consumer): Promise<void> {
+    const generation = this.generation
     await c.connect()
     await c.subscribe({ topic: this.topic, fromBeginning: true })
     await c.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.eachBatch(payload),
+      eachBatch: async (payload) => {
+        // a replaced consumer that came back anyway: it must not take batches, and it goes again
+        if (generation !== this.generation) return void c.disconnect().catch(() => undefined)
+        await this.eachBatch(payload)
+      },
     })
   }
 
@@ -197,8 +210,10 @@ export class KafkaSource {
     })(), delay).unref()
   }
 
+  /** Signs of life lately, or a batch being processed — but not one stuck for as long as a consumer is let be silent. */
   private consuming(): boolean {
-    return this.joined && (this.inBatch > 0 || Date.now() - this.lastSignOfLife < this.stallMs)
+    const now = Date.now()
+    return this.joined && (now - this.lastSignOfLife < this.stallMs || (this.inBatch > 0 && now - this.batchStartedAt < this.replaceAfterMs))
   }
 
   /** Every 250 ms: the link's state from progress, and a new consumer for one that went silent. */

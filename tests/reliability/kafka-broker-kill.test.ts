@@ -62,6 +62,9 @@ afterAll(async () => {
 }, 120_000)
 
 const readyStatus = async (url: string) => (await fetch(`${url}/readyz`).catch(() => null))?.status ?? 0
+async function counter(url: string, name: string): Promise<number> {
+  return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0)
+}
 /** graticule_kafka_link_changes_total by the state entered */
 async function linkChanges(url: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${url}/metrics`)).text()
@@ -71,7 +74,8 @@ async function linkChanges(url: string): Promise<Record<string, number>> {
 describe('the Kafka broker goes away mid-stream for 2 s, 15 s and 45 s', () => {
   it('the gateway recovers by itself each time, readiness tells the truth; counted in = counted out', async () => {
     const brokers = `127.0.0.1:${link.port}`
-    const s = kafkaScenario(brokers, randomUUID().slice(0, 8))
+    // a consumer silent for 10 s (not the default 30 s) is replaced: the 15 s and 45 s outages take that path too
+    const s = kafkaScenario(brokers, randomUUID().slice(0, 8), ['--kafka-replace-ms', '10000'])
     // 10 % of points 300 ms late (inside the 800 ms lateness), 5 % sent twice by the sensors themselves
     const sim = new SensorSimulator({ sensors: 300, seed: 11, startTs: 1_700_000_000_000, intervalMs: 1_000, lateFraction: 0.1, lateMs: 300, duplicateFraction: 0.05 })
     const produced: SensorPoint[] = []
@@ -153,6 +157,8 @@ describe('the Kafka broker goes away mid-stream for 2 s, 15 s and 45 s', () => {
       const delta = Object.fromEntries(['lost', 'retrying', 'connected'].map((to) => [to, (changes[to] ?? 0) - (changesBefore[to] ?? 0)]))
       console.log(`${what}: link changes ${JSON.stringify(delta)}`)
       if (downMs >= 15_000) expect(Math.min(delta.lost, delta.retrying, delta.connected), 'the link was lost, retried and recovered').toBeGreaterThanOrEqual(1)
+      // 45 s of silence is more than the consumer is let be silent: it was replaced, and the new one took over
+      if (downMs >= 45_000) expect(await counter(gw.url, 'graticule_kafka_consumer_restarts_total'), 'consumers replaced').toBeGreaterThanOrEqual(1)
     }
     console.log(`broker outages:\n  ${report.join('\n  ')}`)
 
