@@ -81,17 +81,19 @@ export class KafkaSource {
     this.stallMs = opts.stallMs ?? 5_000
     this.replaceAfterMs = opts.replaceAfterMs ?? 30_000
     this.link = new KafkaLink(ingestion.metrics)
-    this.kafka = new Kafka({
-      clientId: opts.clientId ?? `graticule-${process.pid}`, brokers: opts.brokers, logLevel: logLevel.ERROR,
-      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
-    })
+    const client = { clientId: opts.clientId ?? `graticule-${process.pid}`, brokers: opts.brokers, logLevel: logLevel.ERROR }
+    // the consumer's client is patient: its group membership is worth keeping through a broker's hiccup
+    this.kafka = new Kafka({ ...client, retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 } })
+    // publishing and offset look-ups fail fast, down to the broker connection and metadata refresh: a send that
+    // waited ~30 s for its broker held up its batch, and with it the consumer (seen)
+    const fast = new Kafka({ ...client, retry: FAST_RETRY })
     this.consumer = this.newConsumer()
     // not idempotent: a window published twice is harmless (results are upserted by window key), while an
     // idempotent session does not survive its broker's death — after a failed send, its sequence numbers
     // can make the restarted broker drop another window as a "duplicate" (seen: one window lost across a
     // broker SIGKILL). One request in flight keeps results in order.
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: true, idempotent: false, maxInFlightRequests: 1, retry: FAST_RETRY })
-    this.admin = this.kafka.admin({ retry: FAST_RETRY })
+    this.producer = fast.producer({ allowAutoTopicCreation: true, idempotent: false, maxInFlightRequests: 1 })
+    this.admin = fast.admin()
   }
 
   /** What /readyz reports: the consumer consumes, and no window waits on a failed or stalled publish. */

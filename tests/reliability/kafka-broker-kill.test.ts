@@ -55,6 +55,8 @@ beforeAll(async () => {
 }, 180_000)
 
 afterAll(async () => {
+  // the gateway's own lines (the link's changes, failures, consumers replaced), pass or fail
+  for (const g of gateways) console.log(`the gateway's own log lines:\n  ${g.output().split('\n').filter((l) => l.startsWith('graticule:')).join('\n  ')}`)
   await Promise.all(gateways.map((g) => g.kill()))
   if (broker) await broker.stop()
   await link?.close()
@@ -163,9 +165,7 @@ describe('the Kafka broker goes away mid-stream for 2 s, 15 s and 45 s', () => {
     console.log(`broker outages:\n  ${report.join('\n  ')}`)
 
     // ... and in the log, one line for each change
-    const own = gw.output().split('\n').filter((l) => l.startsWith('graticule:'))
-    console.log(`the gateway's own log lines:\n  ${own.join('\n  ')}`)
-    const lines = own.filter((l) => l.startsWith('graticule: kafka link'))
+    const lines = gw.output().split('\n').filter((l) => l.startsWith('graticule: kafka link'))
     for (const word of ['lost', 'retrying', 'recovered']) expect(lines.filter((l) => l.startsWith(`graticule: kafka link ${word}`)).length, `"kafka link ${word}" lines`).toBeGreaterThanOrEqual(2)
     expect(await (await fetch(`${gw.url}/metrics`)).text()).toMatch(/^graticule_kafka_link_state\{state="connected"\} 1$/m)
   }, 720_000)
