@@ -214,7 +214,6 @@ export class Ingestion {
         this.metrics.publishFailures.inc({ source: p.source })
         continue
       } finally {
-        p.publishingSince = 0
         this.countWaiting(p.source)
       }
       const at = { committable: p.windows.committableOffset(), closedUpTo: p.windows.emittedUpTo }
@@ -237,8 +236,11 @@ export class Ingestion {
     result.publishedAt = Date.now()
     if (p.publish) {
       p.publishingSince = Date.now()
-      await p.publish(result)
-      p.publishingSince = 0
+      try {
+        await p.publish(result)
+      } finally {
+        p.publishingSince = 0
+      }
     }
     result.publishedAt = Date.now()
     const latencyMs = result.publishedAt - w.closedAt

@@ -14,6 +14,7 @@
 //   - a consumer kafkajs gave up, or one that shows no sign of life, is replaced by a new one (backing off);
 //   - readiness and the link state are judged by progress — a consumer that fetches, results that publish —
 //     never by connection state. Every change of the link is logged and counted (kafka-link.ts).
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Kafka, logLevel, type Admin, type Consumer, type Producer, type EachBatchPayload, type RetryOptions } from 'kafkajs'
 import { parseSensorColumns } from './sensor-record.js'
 import { PublishDeferred, type Ingestion, type PartitionProgress } from './ingestion.js'
@@ -38,9 +39,8 @@ interface CommitMeta {
   closedUpTo: number
 }
 
-/** Publishing, commits and offset look-ups fail fast while the broker is away: the ingestion retries them every tick. */
+/** Publishing and offset look-ups fail fast while the broker is away: the ingestion retries them every tick. */
 const FAST_RETRY: RetryOptions = { retries: 3, initialRetryTime: 200, maxRetryTime: 1_000 }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export class KafkaSource {
   private readonly kafka: Kafka
