@@ -33,17 +33,27 @@ import { checkModule } from '../abi/validate.js'
 import { ROOT } from '../catalog.js'
 import { MANIFEST_SECTION } from '../deploy.js'
 import { abiHeader, HEADER_PATH } from './abi-header.js'
+import { includesOf, LIBRARIES, LIBRARY_CFLAGS, resolveLibraries } from './libraries.js'
 import { checkStackAndData } from './stack-check.js'
 
 export const C_DIR = join(ROOT, 'faaslets/c')
 const SLOT_STACK_BYTES = 1024
 
-/** The C faaslets: folders of faaslets/c holding .c files (include/ is the SDK). */
+/** The C faaslets: folders of faaslets/c holding .c files and named by a manifest (the rest are libraries). */
 export function cFaaslets(): string[] {
   return readdirSync(C_DIR, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && d.name !== 'include' && readdirSync(join(C_DIR, d.name)).some((f) => f.endsWith('.c')))
+    .filter((d) => d.isDirectory() && existsSync(join(ROOT, 'faaslets/manifests', `${d.name}.json`)))
+    .filter((d) => readdirSync(join(C_DIR, d.name)).some((f) => f.endsWith('.c')))
     .map((d) => d.name)
     .sort()
+}
+
+/** The libraries faaslets/c/<name>/build.json says the faaslet uses (none without the file). */
+export function librariesOf(name: string): string[] {
+  const file = join(C_DIR, name, 'build.json')
+  if (!existsSync(file)) return []
+  const { uses } = JSON.parse(readFileSync(file, 'utf8')) as { uses?: string[] }
+  return resolveLibraries(uses ?? [])
 }
 
 export function manifestOf(name: string): Manifest {
@@ -83,28 +93,42 @@ export function linkFlags(m: Manifest): string[] {
 }
 
 /**
- * Compiles faaslets/c/<name>/*.c into the module the catalog loads (memory marked shared, manifest
- * embedded). clang compiles (-c) and wasm-ld links, separately: linking through the clang driver would
- * also run whatever `wasm-opt` is on the PATH (npm puts binaryen's there), so the bytes would depend on it.
+ * Compiles faaslets/c/<name>/*.c, with the libraries it uses, into the module the catalog loads (memory marked
+ * shared, manifest embedded). clang compiles (-c) and wasm-ld links, separately: linking through the clang
+ * driver would also run whatever `wasm-opt` is on the PATH (npm puts binaryen's there), so the bytes would
+ * depend on it. wasm-ld keeps only the library functions the faaslet reaches.
  */
 export function compileC(name: string, tool = findClang()): Uint8Array {
   const dir = join(C_DIR, name)
   const sources = readdirSync(dir).filter((f) => f.endsWith('.c')).sort().map((f) => join(dir, f))
-  return compileSources(sources, manifestOf(name), tool)
+  return compileSources(sources, manifestOf(name), tool, [], librariesOf(name))
 }
 
+const cFiles = (entry: string): string[] =>
+  entry.endsWith('/')
+    ? readdirSync(join(C_DIR, entry)).filter((f) => f.endsWith('.c')).sort().map((f) => join(C_DIR, entry, f))
+    : [join(C_DIR, entry)]
+
 /** Compiles and links C sources (any folder; graticule.h on the include path) for manifest m's slot. */
-export function compileSources(sources: string[], m: Manifest, tool = findClang(), extraFlags: string[] = []): Uint8Array {
+export function compileSources(sources: string[], m: Manifest, tool = findClang(), extraFlags: string[] = [], libraries: string[] = []): Uint8Array {
   if (!tool) throw new Error('no clang with a wasm32 target and wasm-ld')
   const dir = mkdtempSync(join(tmpdir(), `graticule-c-${m.name}-`))
   try {
-    const objects = sources.map((src, i) => {
-      const obj = join(dir, `${i}.o`)
+    let n = 0
+    const compile = (src: string, flags: string[]) => {
+      const obj = join(dir, `${n++}.o`)
       // relative to faaslets/c, so no absolute path can reach the object (none does without -g anyway)
-      const res = spawnSync(tool.clang, [...CFLAGS, ...extraFlags, '-c', '-o', obj, relative(C_DIR, src)], { cwd: C_DIR, encoding: 'utf8' })
+      const res = spawnSync(tool.clang, [...flags, '-c', '-o', obj, relative(C_DIR, src)], { cwd: C_DIR, encoding: 'utf8' })
       if (res.status !== 0) throw new Error(`${m.name}: clang failed on ${src}\n${res.stderr}${res.stdout}`)
       return obj
-    })
+    }
+    const includeFlags = (dirs: string[]) => dirs.flatMap((d) => (d === 'libc/include' ? ['-isystem', d] : ['-I', d]))
+    const objects = sources.map((src) => compile(src, [...CFLAGS, ...includeFlags(includesOf(libraries)), ...extraFlags]))
+    for (const name of libraries) {
+      const lib = LIBRARIES[name]
+      const flags = [...LIBRARY_CFLAGS, ...includeFlags(includesOf([name])), ...lib.cflags]
+      for (const entry of lib.sources) for (const src of cFiles(entry)) objects.push(compile(src, flags))
+    }
     const out = join(dir, `${m.name}.wasm`)
     const res = spawnSync(tool.wasmLd, [...linkFlags(m), '-o', out, ...objects], { encoding: 'utf8' })
     if (res.status !== 0) throw new Error(`${m.name}: wasm-ld failed\n${res.stderr}${res.stdout}`)

@@ -111,10 +111,10 @@ describe('what the checks are for', () => {
   })
 
   itWithClang('wasm-ld --shared-memory would add a start function and passive segments: the ABI refuses that module', () => {
-    const sources = ['layer', 'polygons', 'bands', 'output', 'main'].map((f) => `pip-aggregate/${f}.c`)
+    const sources = ['features/layer', ...['polygons', 'bands', 'output', 'main'].map((f) => `pip-aggregate/${f}`)].map((f) => `${f}.c`)
     const objects = sources.map((src, i) => {
       const obj = join(dir, `naive-${i}.o`)
-      const r = spawnSync(tool!.clang, [...CFLAGS, '-matomics', '-c', '-o', obj, src], { cwd: C_DIR, encoding: 'utf8' })
+      const r = spawnSync(tool!.clang, [...CFLAGS, '-Ifeatures', '-matomics', '-c', '-o', obj, src], { cwd: C_DIR, encoding: 'utf8' })
       expect(r.status, r.stderr).toBe(0)
       return obj
     })

@@ -1,6 +1,6 @@
-/* A FEATURES region, checked once so the rest of pip-aggregate can index it without bounds checks. */
-#ifndef PIP_LAYER_H
-#define PIP_LAYER_H
+/* A FEATURES region, checked once so a C faaslet can index it without bounds checks (the library "features"). */
+#ifndef GR_FEATURES_LAYER_H
+#define GR_FEATURES_LAYER_H
 
 #include "graticule.h"
 
