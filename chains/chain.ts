@@ -15,7 +15,7 @@ export const FORMAT_KINDS: Record<OutputFormat, RegionKindName[]> = {
   geojson: ['features', 'points', 'clusters'],
   grid: ['grid'],
   mvt: ['mvt'],
-  csv: ['points'],
+  csv: ['points', 'features'],
   region: ['mvt', 'points', 'features', 'clusters', 'grid', 'image'],
 }
 

@@ -7,6 +7,7 @@ import type { RegionKindName } from '../abi/manifest.js'
 import { fail } from '../../errors/index.js'
 import { clustersToGeoJSON, readClusters } from './clusters.js'
 import { readFeatures, writeFeatures } from './features.js'
+import { featuresToCsv } from './features-csv.js'
 import { gridToJson, imageToPng, pngToImage, writeGridJson } from './grid.js'
 import { gunzipTile, readMvt, writeMvt, type TileAddress } from './mvt.js'
 import { pointsFromCsv, pointsFromGeoJSON, pointsToCsv, pointsToGeoJSON, readPoints, writePoints, type PointArrays } from './points.js'
@@ -193,6 +194,7 @@ export function encodeOutput(bytes: Uint8Array, d: Descriptor, as: OutputFormat)
       break
     case 'csv':
       if (kind === L.KIND_POINTS) return new TextEncoder().encode(pointsToCsv(readPoints(bytes, d)))
+      if (kind === L.KIND_FEATURES) return new TextEncoder().encode(featuresToCsv(readFeatures(bytes, d)))
       break
     case 'geojson':
       if (kind === L.KIND_POINTS) return json(pointsToGeoJSON(readPoints(bytes, d)))

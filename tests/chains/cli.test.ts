@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'yaml'
+import * as h3 from 'h3-js'
 import { lines, REPO_ROOT, runCli, type CliResult } from '../helpers/cli.js'
 import { cityTile, sampleCities } from '../helpers/tiles.js'
 import {
@@ -31,6 +32,7 @@ const POINTS: LonLatPoints = {
   weight: Float64Array.from(CITIES, (c) => Math.round(c.population / 100) / 10),
 }
 const CSV = at('cities.csv')
+const SQUARE = { type: 'Feature', id: 7, properties: { name: 'a square with a hole' }, geometry: { type: 'Polygon', coordinates: [[[10, 50], [11, 50], [11, 51], [10, 51], [10, 50]], [[10.4, 50.4], [10.6, 50.4], [10.6, 50.6], [10.4, 50.6], [10.4, 50.4]]] } }
 
 interface Manifest { name: string; version: string; params: Array<{ name: string }> }
 const MANIFESTS = readdirSync(join(REPO_ROOT, 'faaslets/manifests')).filter((f) => f.endsWith('.json'))
@@ -51,6 +53,9 @@ const RUNS: Record<string, string[]> = {
   cluster: ['exec', 'cluster', '--in', CSV, '--out', at('clusters.geojson'), '-p', 'zoom=4'],
   heatPng: ['exec', 'heatmap', '--in', CSV, '--out', at('heat.png'), ...tileParams],
   heatGrid: ['exec', 'heatmap', '--in', CSV, '--out', at('heat.grid.json'), ...tileParams],
+  h3Geojson: ['exec', 'h3-bin', '--in', CSV, '--out', at('hexagons.geojson'), '-p', 'res=4'],
+  h3Csv: ['exec', 'h3-bin', '--in', CSV, '--out', at('hexagons.csv'), '-p', 'res=4'],
+  h3Cover: ['exec', 'h3-cells', '--in', at('square.geojson'), '--out', at('cover.geojson'), '-p', 'res=6', '-p', 'containment=overlapping'],
   // what a user gets wrong
   missingFile: ['exec', 'cluster', '--in', at('nowhere.csv'), '--out', at('x.geojson'), '-p', 'zoom=3'],
   unknownExtension: ['exec', 'cluster', '--in', at('cities.txt'), '--out', at('x.geojson'), '-p', 'zoom=3'],
@@ -74,6 +79,7 @@ beforeAll(() => {
   writeFileSync(CSV, `lon,lat,weight,id\n${rows.join('\n')}\n`)
   writeFileSync(at('cities.txt'), readFileSync(CSV))
   writeFileSync(at('broken.csv'), 'lon,lat\n10,50\n11,north\n')
+  writeFileSync(at('square.geojson'), JSON.stringify({ type: 'FeatureCollection', features: [SQUARE] }))
   // two at a time: the machine has two cores
   const queue = Object.entries(RUNS)
   const settle = new Map<string, (r: Promise<CliResult>) => void>()
@@ -205,6 +211,57 @@ describe('graticule exec on generated real data = the oracle', () => {
 })
 
 // ─── errors ──────────────────────────────────────────────────────────────────────────────────────────
+
+describe('graticule exec h3-bin and h3-cells = h3-js 4.5.0', () => {
+  const bins = () => {
+    const want = new Map<string, { count: number; sum: number }>()
+    for (let i = 0; i < CITIES.length; i++) {
+      const cell = h3.latLngToCell(POINTS.lat[i], POINTS.lon[i], 4)
+      const b = want.get(cell) ?? { count: 0, sum: 0 }
+      b.count++
+      b.sum += POINTS.weight[i]
+      want.set(cell, b)
+    }
+    return [...want].sort(([a], [b]) => (a < b ? -1 : 1))
+  }
+
+  it('h3-bin: .csv → .geojson of hexagons, each cell with its count and weight sum', async () => {
+    await ok('h3Geojson')
+    const ours = json<{ features: Array<{ geometry: { type: string; coordinates: number[][][] }; properties: { h3: string; count: number; sum: number } }> }>(at('hexagons.geojson')).features
+    const want = bins()
+    expect(ours.map((f) => [f.properties.h3, { count: f.properties.count, sum: f.properties.sum }])).toEqual(want)
+    expect(ours.reduce((n, f) => n + f.properties.count, 0)).toBe(CITIES.length)
+    for (const f of ours.slice(0, 50)) {
+      expect(f.geometry.type).toBe('Polygon')
+      const b = h3.cellToBoundary(f.properties.h3, true)
+      f.geometry.coordinates[0].forEach(([x, y], k) => expect(Math.max(Math.abs(x - b[k][0]), Math.abs(y - b[k][1]))).toBeLessThanOrEqual(1e-12))
+    }
+  })
+
+  it('h3-bin: .csv → .csv, the table: one row per cell at its centre', async () => {
+    const r = await ok('h3Csv')
+    expect(r.stderr).toMatch(/\(centers: features/)
+    const [header, ...rows] = readFileSync(at('hexagons.csv'), 'utf8').trim().split('\n')
+    expect(header).toBe('lon,lat,h3,count,sum,mean,min,max')
+    const want = bins()
+    expect(rows.length).toBe(want.length)
+    rows.forEach((row, i) => {
+      const [lon, lat, id, count, sum] = row.split(',')
+      const [clat, clng] = h3.cellToLatLng(id)
+      expect([id, Number(count), Number(sum)]).toEqual([want[i][0], want[i][1].count, want[i][1].sum])
+      expect(Math.max(Math.abs(Number(lon) - clng), Math.abs(Number(lat) - clat))).toBeLessThanOrEqual(1e-12)
+    })
+  })
+
+  it('h3-cells: a polygon with a hole → the cells h3-js polygonToCellsExperimental gives, with the feature\'s id and properties', async () => {
+    await ok('h3Cover')
+    const ours = json<{ features: Array<{ id: number; properties: { name: string; h3: string } }> }>(at('cover.geojson')).features
+    const want = h3.polygonToCellsExperimental(SQUARE.geometry.coordinates, 6, h3.POLYGON_TO_CELLS_FLAGS.containmentOverlapping, true).sort()
+    expect(want.length).toBeGreaterThan(20)
+    expect(ours.map((f) => f.properties.h3)).toEqual(want)
+    expect(ours.every((f) => f.id === 7 && f.properties.name === 'a square with a hole')).toBe(true)
+  })
+})
 
 describe('bad files and parameters: one line on stderr with the code, non-zero exit', () => {
   const cases: Array<[string, string, string?]> = [

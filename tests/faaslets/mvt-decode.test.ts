@@ -17,6 +17,7 @@ import { gunzipTile, isGzipped, parseTileAddress, readMvt, writeMvt } from '../.
 import { readFeatures, type Feature } from '../../faaslets/codecs/features.js'
 import { writePoints, pointArrays } from '../../faaslets/codecs/points.js'
 import type { GraticuleError } from '../../errors/index.js'
+import { mulberry32 } from '../helpers/random.js'
 
 const FIXTURES = 'node_modules/@mapbox/mvt-fixtures/fixtures'
 const REAL_WORLD = 'node_modules/@mapbox/mvt-fixtures/real-world'
@@ -670,17 +671,6 @@ describe('mvt-decode on hand-built tiles', () => {
     expect(decoded - skippedUnknown).toBeGreaterThan(100) // corruptions inside coordinates and strings
   })
 })
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** A growable protobuf writer for the large generated tiles (number arrays are too slow at that size). */
 class Out {

@@ -19,11 +19,10 @@ static const char *const NUMBER_KEYS[5] = { "count", "sum", "mean", "min", "max"
 #define EMPTY 0xffffffffu
 
 typedef struct { H3Index cell; uint32_t bin; uint32_t pad; } slot_t;
-typedef struct { H3Index cell; double count, sum, min, max; } bin_t;
+typedef struct { double count, sum, min, max; } bin_t;
 
-static int by_cell(const void *a, const void *b) {
-  H3Index x = ((const bin_t *)a)->cell, y = ((const bin_t *)b)->cell;
-  return x < y ? -1 : x > y;
+static inline uint64_t slot_of(H3Index cell, uint64_t mask) {
+  return (cell ^ (cell >> 29) ^ (cell >> 41)) * 0x9e3779b97f4a7c15ull >> 20 & mask;
 }
 
 static int32_t bad_point(uint8_t *ctx, uint32_t input, uint32_t k, const char *why) {
@@ -78,6 +77,7 @@ static int32_t h3_bin(uint8_t *ctx) {
   slot_t *table = gr_alloc(cap * sizeof(slot_t), 8);
   __builtin_memset(table, 0xff, cap * sizeof(slot_t));
   bin_t *bins = gr_alloc((total ? total : 1) * sizeof(bin_t), 8);
+  H3Index *cells = gr_alloc(8 * (total ? total : 1), 8);
   uint32_t n_bins = 0;
   uint64_t mask = cap - 1;
 
@@ -92,14 +92,14 @@ static int32_t h3_bin(uint8_t *ctx) {
       LatLng g = { hex_rads(lat), hex_rads(lng) };
       H3Index cell;
       if (latLngToCell(&g, res, &cell) != E_SUCCESS) return bad_point(ctx, i, k, "H3 refused the coordinates");
-      uint64_t at = (cell ^ (cell >> 29) ^ (cell >> 41)) * 0x9e3779b97f4a7c15ull >> 20 & mask;
+      uint64_t at = slot_of(cell, mask);
       while (table[at].bin != EMPTY && table[at].cell != cell) at = (at + 1) & mask;
       bin_t *b;
       if (table[at].bin == EMPTY) {
         table[at].cell = cell;
         table[at].bin = n_bins;
+        cells[n_bins] = cell;
         b = &bins[n_bins++];
-        b->cell = cell;
         b->count = 0;
         b->sum = 0;
         b->min = w;
@@ -114,12 +114,12 @@ static int32_t h3_bin(uint8_t *ctx) {
     }
   }
 
-  qsort(bins, n_bins, sizeof(bin_t), by_cell);
-  H3Index *cells = gr_alloc(8 * ((uint64_t)n_bins + 1), 8);
+  hexagons_sort(cells, n_bins);
   double *numbers = gr_alloc(5 * 8 * ((uint64_t)n_bins + 1), 8);
   for (uint32_t i = 0; i < n_bins; i++) {
-    const bin_t *b = &bins[i];
-    cells[i] = b->cell;
+    uint64_t at = slot_of(cells[i], mask);
+    while (table[at].cell != cells[i]) at = (at + 1) & mask;
+    const bin_t *b = &bins[table[at].bin];
     double *row = numbers + (size_t)i * 5;
     row[0] = b->count;
     row[1] = b->sum;

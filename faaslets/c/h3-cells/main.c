@@ -14,11 +14,6 @@
 #include <math.h>
 #include "hexagons.h"
 
-static int by_id(const void *a, const void *b) {
-  H3Index x = *(const H3Index *)a, y = *(const H3Index *)b;
-  return x < y ? -1 : x > y;
-}
-
 /* Cells per feature are at most what fits in one output region (a cell takes well over 100 bytes there). */
 #define MAX_CELLS (GR_MAX_REGION_BYTES / 128u)
 
@@ -27,6 +22,19 @@ static int32_t bad_feature(uint8_t *ctx, int32_t status, uint32_t i, const char 
   gr_say_u64(ctx, i);
   gr_say(ctx, ": ");
   return gr_fail(ctx, status, why);
+}
+
+/* "feature i: what: H3's own description of err" */
+static int32_t h3_refused(uint8_t *ctx, uint32_t i, const char *what, H3Error err) {
+  gr_say(ctx, "feature ");
+  gr_say_u64(ctx, i);
+  gr_say(ctx, ": ");
+  gr_say(ctx, what);
+  gr_say(ctx, " (H3 error ");
+  gr_say_u64(ctx, err);
+  gr_say(ctx, ": ");
+  gr_say(ctx, describeH3Error(err));
+  return gr_fail(ctx, GR_STATUS_MALFORMED_INPUT, ")");
 }
 
 static int32_t h3_cells(uint8_t *ctx) {
@@ -84,7 +92,7 @@ static int32_t h3_cells(uint8_t *ctx) {
       int64_t most;
       H3Error err = mode == CONTAINMENT_CENTER ? maxPolygonToCellsSize(&polygon, res, 0, &most)
                                                : maxPolygonToCellsSizeExperimental(&polygon, res, mode, &most);
-      if (err != E_SUCCESS) return bad_feature(ctx, GR_STATUS_MALFORMED_INPUT, i, "H3 cannot estimate the covering of this polygon");
+      if (err != E_SUCCESS) return h3_refused(ctx, i, "H3 cannot estimate the covering of this polygon", err);
       if (most < 0 || (uint64_t)most > MAX_CELLS) {
         gr_say(ctx, "feature ");
         gr_say_u64(ctx, i);
@@ -98,7 +106,7 @@ static int32_t h3_cells(uint8_t *ctx) {
       __builtin_memset(found, 0, 8 * ((size_t)most + 1));
       err = mode == CONTAINMENT_CENTER ? polygonToCells(&polygon, res, 0, found)
                                        : polygonToCellsExperimental(&polygon, res, mode, most, found);
-      if (err != E_SUCCESS) return bad_feature(ctx, GR_STATUS_MALFORMED_INPUT, i, "H3 could not cover this polygon");
+      if (err != E_SUCCESS) return h3_refused(ctx, i, "H3 could not cover this polygon", err);
       for (int64_t k = 0; k < most; k++) {
         if (!found[k]) continue;
         if (n == cap) {
@@ -117,7 +125,7 @@ static int32_t h3_cells(uint8_t *ctx) {
       q = end;
     }
     /* this feature's cells: ordered, each once */
-    qsort(cells + first, n - first, 8, by_id);
+    hexagons_sort(cells + first, (uint32_t)(n - first));
     uint64_t w = first;
     for (uint64_t k = first; k < n; k++) if (k == first || cells[k] != cells[w - 1]) cells[w++] = cells[k];
     n = w;

@@ -25,6 +25,21 @@ static void put_prop(uint8_t *p, uint32_t key, uint32_t type, double value) {
   gr_put_f64(p + GR_PROP_VALUE, value);
 }
 
+void hexagons_sort(H3Index *cells, uint32_t n) {
+  if (n < 2) return;
+  H3Index *a = cells, *b = gr_alloc(8 * (uint64_t)n, 8);
+  uint32_t count[256];
+  for (uint32_t shift = 0; shift < 64; shift += 8) {
+    __builtin_memset(count, 0, sizeof count);
+    for (uint32_t i = 0; i < n; i++) count[(a[i] >> shift) & 255]++;
+    if (count[(a[0] >> shift) & 255] == n) continue;  /* every id has this byte: nothing to do */
+    for (uint32_t d = 0, at = 0; d < 256; d++) { uint32_t c = count[d]; count[d] = at; at += c; }
+    for (uint32_t i = 0; i < n; i++) b[count[(a[i] >> shift) & 255]++] = a[i];
+    H3Index *t = a; a = b; b = t;
+  }
+  if (a != cells) __builtin_memcpy(cells, a, 8 * (size_t)n);
+}
+
 const char *hexagons_write(uint8_t **out, uint32_t *len, const hexagons_t *h) {
   const layer_t *l = h->layer;
   uint32_t n_layer_strings = l ? l->n_strings : 0;

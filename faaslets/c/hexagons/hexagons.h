@@ -22,6 +22,10 @@ typedef struct {
 /* Writes the region (output 0 of the caller's context is not touched: the caller adds it). NULL, or why not. */
 const char *hexagons_write(uint8_t **out, uint32_t *len, const hexagons_t *h);
 
+/* Sorts n cell ids ascending (an LSD radix sort by byte, skipping the bytes all ids share: the mode and the
+   resolution, and the unused digits of coarse cells). */
+void hexagons_sort(H3Index *cells, uint32_t n);
+
 /* degrees ↔ radians as h3-js converts them, so the same degrees reach the same cell */
 static inline double hex_rads(double degrees) { return degrees * M_PI / 180.0; }
 static inline double hex_degs(double radians) { return radians * 180.0 / M_PI; }
