@@ -21,7 +21,7 @@ import { readFeatures, writeFeatures } from '../../faaslets/codecs/features.js'
 import { readPoints, writePoints, pointArrays } from '../../faaslets/codecs/points.js'
 import { abiHeader, HEADER_PATH } from '../../faaslets/c/abi-header.js'
 import {
-  builtPath, C_DIR, CFLAGS, checkC, compileC, compileSources, findClang, linkFlags, manifestOf, markMemoryShared, prebuiltPath, producedBy,
+  builtPath, C_DIR, CFLAGS, cFaaslets, checkC, compileC, librariesOf, compileSources, findClang, linkFlags, manifestOf, markMemoryShared, prebuiltPath, producedBy,
 } from '../../faaslets/c/build.js'
 import { checkStackAndData } from '../../faaslets/c/stack-check.js'
 import { cityPoints, mixedCollection, pipOracle, usStates, zipcodes, type PointSet } from '../helpers/pip-oracle.js'
@@ -65,6 +65,30 @@ describe('the pip-aggregate module', () => {
     const shipped = new Uint8Array(readFileSync(prebuiltPath('pip-aggregate')))
     const version = /(\d+\.\d+\.\d+)/.exec(tool!.version)?.[1]
     if (producedBy(shipped) === `clang ${version}`) expect(Buffer.compare(Buffer.from(a), Buffer.from(shipped))).toBe(0)
+  })
+})
+
+describe('every C faaslet (H3 compiled from its own source included)', () => {
+  it('is listed, and the module the catalog loads and the shipped prebuilt both pass every check', () => {
+    expect(cFaaslets()).toEqual(expect.arrayContaining(['h3-bin', 'h3-cells', 'pip-aggregate']))
+    for (const name of cFaaslets()) {
+      for (const path of [builtPath(name), prebuiltPath(name)]) {
+        const bytes = new Uint8Array(readFileSync(path))
+        expect(checkC(name, bytes), path).toEqual([])
+        expect(inspectWasm(bytes).imports.map((i) => `${i.module}.${i.name}`), path).toEqual(['env.memory', 'graticule.alloc'])
+      }
+    }
+  })
+
+  itWithClang('builds deterministically, libraries and all, to the shipped bytes (with the same clang)', () => {
+    const version = /(\d+\.\d+\.\d+)/.exec(tool!.version)?.[1]
+    for (const name of ['h3-bin', 'h3-cells']) {
+      expect(librariesOf(name)).toEqual(expect.arrayContaining(['libc', 'musl-libm', 'h3']))
+      const a = compileC(name, tool)
+      expect(Buffer.compare(Buffer.from(a), Buffer.from(compileC(name, tool))), name).toBe(0)
+      const shipped = new Uint8Array(readFileSync(prebuiltPath(name)))
+      if (producedBy(shipped) === `clang ${version}`) expect(Buffer.compare(Buffer.from(a), Buffer.from(shipped)), `${name}: rebuild with tsx faaslets/c/build.ts --ship`).toBe(0)
+    }
   })
 })
 
