@@ -254,6 +254,8 @@ describe('bad input is refused with a registry code, never a trap', () => {
   }
 
   it('h3-bin', () => {
+    // an instance first, so a trap (which discards it) would show as a second instantiation below
+    expect(code('h3-bin', (m) => [writePoints(m, pts([1], [2]))], { res: 5 }).code).toBe('none')
     const before = rt.instantiations
     expect(code('h3-bin', (m) => [writePoints(m, pts([1], [2]))], { res: 16 }).code).toBe('E_BAD_PARAM')
     expect(code('h3-bin', (m) => [writePoints(m, pts([1], [2], 3857))], { res: 5 })).toMatchObject({ code: 'E_FAASLET_UNSUPPORTED_CRS', message: expect.stringMatching(/EPSG:3857.*reproject/) })
@@ -266,12 +268,16 @@ describe('bad input is refused with a registry code, never a trap', () => {
   })
 
   it('h3-cells', () => {
+    const square = { type: 'FeatureCollection' as const, features: [{ type: 'Feature' as const, geometry: { type: 'Polygon' as const, coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0]]] }, properties: {} }] }
+    expect(code('h3-cells', (m) => [writeFeatures(m, square)], { res: 5 }).code).toBe('none')
     const before = rt.instantiations
     const line = { type: 'FeatureCollection' as const, features: [{ type: 'Feature' as const, geometry: { type: 'LineString' as const, coordinates: [[0, 0], [1, 1]] }, properties: {} }] }
     expect(code('h3-cells', (m) => [writeFeatures(m, line)], { res: 5 })).toMatchObject({ code: 'E_FAASLET_BAD_INPUT_KIND', message: expect.stringMatching(/feature 0: not a Polygon/) })
     const [russia] = countries().filter((f) => f.properties.name === 'Russia')
-    expect(code('h3-cells', (m) => [writeFeatures(m, { type: 'FeatureCollection', features: [russia] })], { res: 13 })).toMatchObject({ code: 'E_FAASLET_TOO_LARGE', message: expect.stringMatching(/estimates up to \d+ cells at res 13/) })
+    expect(code('h3-cells', (m) => [writeFeatures(m, { type: 'FeatureCollection', features: [russia] })], { res: 13 })).toMatchObject({ code: 'E_FAASLET_TOO_LARGE', message: expect.stringMatching(/estimates up to \d+ cells at res 13.*more than one invocation covers/) })
     expect(code('h3-cells', (m) => [writeFeatures(m, { type: 'FeatureCollection', features: [russia] })], { res: 2, containment: 'most' }).code).toBe('E_BAD_PARAM')
+    const beyond = { type: 'FeatureCollection' as const, features: [{ type: 'Feature' as const, geometry: { type: 'Polygon' as const, coordinates: [[[170, 60], [190, 60], [190, 70], [170, 60]]] }, properties: {} }] }
+    expect(code('h3-cells', (m) => [writeFeatures(m, beyond)], { res: 3 })).toMatchObject({ code: 'E_FAASLET_MALFORMED_INPUT', message: expect.stringMatching(/outside longitude ±180.*antimeridian/) })
     const [antarctica] = countries().filter((f) => f.properties.name === 'Antarctica')
     expect(() => h3.polygonToCells((antarctica.geometry.coordinates as Position[][][])[2], 3, true)).toThrow(/code: 1/)
     expect(code('h3-cells', (m) => [writeFeatures(m, { type: 'FeatureCollection', features: [antarctica] })], { res: 3 })).toMatchObject({ code: 'E_FAASLET_MALFORMED_INPUT', message: expect.stringMatching(/feature 0: H3 cannot .*\(H3 error 1: /) })

@@ -14,8 +14,10 @@
 #include <math.h>
 #include "hexagons.h"
 
-/* Cells per feature are at most what fits in one output region (a cell takes well over 100 bytes there). */
-#define MAX_CELLS (GR_MAX_REGION_BYTES / 128u)
+/* Cells one invocation may cover, by H3's estimates (which overestimate): a bound on its time (H3 covers
+   ~0.1–1 million cells a second, depending on the polygons' vertices) and on its output region (a cell
+   takes over 200 bytes there). */
+#define MAX_CELLS 8000000u
 
 static int32_t bad_feature(uint8_t *ctx, int32_t status, uint32_t i, const char *why) {
   gr_say(ctx, "feature ");
@@ -61,7 +63,7 @@ static int32_t h3_cells(uint8_t *ctx) {
   }
 
   /* every feature's cells, one after another; source[k] is the feature cell k came from */
-  uint64_t cap = 1024, n = 0;
+  uint64_t cap = 1024, n = 0, estimated = 0;
   H3Index *cells = gr_alloc(cap * 8, 8);
   uint32_t *source = gr_alloc(cap * 4, 8);
   for (uint32_t i = 0; i < layer.n_features; i++) {
@@ -82,6 +84,9 @@ static int32_t h3_cells(uint8_t *ctx) {
           const uint8_t *xy = layer_coord(&layer, c0 + c);
           double x = gr_f64(xy), y = gr_f64(xy + 8);
           if (!isfinite(x) || !isfinite(y)) return bad_feature(ctx, GR_STATUS_MALFORMED_INPUT, i, "a coordinate is not a finite number");
+          /* H3 covers rings within ±180° (it takes a ring spanning more than 180° as crossing the antimeridian);
+             a vertex beyond would be missed or make its search endless, so it is refused, not guessed at */
+          if (x < -180 || x > 180 || y < -90 || y > 90) return bad_feature(ctx, GR_STATUS_MALFORMED_INPUT, i, "a vertex lies outside longitude ±180 / latitude ±90 (split rings at the antimeridian)");
           verts[c].lat = hex_rads(y);
           verts[c].lng = hex_rads(x);
         }
@@ -89,19 +94,30 @@ static int32_t h3_cells(uint8_t *ctx) {
         loops[k - q].verts = verts;
       }
       GeoPolygon polygon = { loops[0], (int)(end - q - 1), end - q > 1 ? loops + 1 : 0 };
+      /* H3's bounding-box estimate first, for every mode: it costs one pass over the vertices, where the
+         other modes' own estimate runs a coarse polyfill, which an enormous polygon would make endless */
       int64_t most;
-      H3Error err = mode == CONTAINMENT_CENTER ? maxPolygonToCellsSize(&polygon, res, 0, &most)
-                                               : maxPolygonToCellsSizeExperimental(&polygon, res, mode, &most);
+      H3Error err = maxPolygonToCellsSize(&polygon, res, 0, &most);
       if (err != E_SUCCESS) return h3_refused(ctx, i, "H3 cannot estimate the covering of this polygon", err);
-      if (most < 0 || (uint64_t)most > MAX_CELLS) {
+      if (most >= 0 && (uint64_t)most <= MAX_CELLS - estimated && mode != CONTAINMENT_CENTER) {
+        err = maxPolygonToCellsSizeExperimental(&polygon, res, mode, &most);
+        if (err != E_SUCCESS) return h3_refused(ctx, i, "H3 cannot estimate the covering of this polygon", err);
+      }
+      if (most < 0 || (uint64_t)most > MAX_CELLS - estimated) {
         gr_say(ctx, "feature ");
         gr_say_u64(ctx, i);
         gr_say(ctx, ": H3 estimates up to ");
         gr_say_i64(ctx, most);
         gr_say(ctx, " cells at res ");
         gr_say_u64(ctx, (uint64_t)res);
-        return gr_fail(ctx, GR_STATUS_TOO_LARGE, ", more than one region holds: use a coarser res");
+        if (estimated) {
+          gr_say(ctx, " after ");
+          gr_say_u64(ctx, estimated);
+          gr_say(ctx, " for the polygons before it");
+        }
+        return gr_fail(ctx, GR_STATUS_TOO_LARGE, ", more than one invocation covers (8,000,000): use a coarser res, or fewer polygons per call");
       }
+      estimated += (uint64_t)most;
       H3Index *found = gr_alloc(8 * ((uint64_t)most + 1), 8);
       __builtin_memset(found, 0, 8 * ((size_t)most + 1));
       err = mode == CONTAINMENT_CENTER ? polygonToCells(&polygon, res, 0, found)
@@ -110,7 +126,6 @@ static int32_t h3_cells(uint8_t *ctx) {
       for (int64_t k = 0; k < most; k++) {
         if (!found[k]) continue;
         if (n == cap) {
-          if (cap * 2 > MAX_CELLS) return bad_feature(ctx, GR_STATUS_TOO_LARGE, i, "the coverings hold more cells than one region");
           H3Index *c2 = gr_alloc(cap * 2 * 8, 8);
           uint32_t *s2 = gr_alloc(cap * 2 * 4, 8);
           __builtin_memcpy(c2, cells, cap * 8);
