@@ -1,6 +1,7 @@
 // What the live endpoints serve: the points of the most recent closed window of every partition, merged,
-// and the summaries of recent windows. Tiles are computed on demand from the merged points and cached
-// per window, so a map that pans re-renders only tiles it has not seen for this window.
+// and the summaries of recent windows. Tiles and hexagons are computed on demand from the merged points and
+// cached with them, so a map that pans re-renders only tiles it has not seen for this window; a publish
+// (a window, or another partition's part of one) makes a new merge and empties the cache.
 import { EventEmitter } from 'node:events'
 import type { WindowPoints } from './windows.js'
 import type { WindowResult } from './window-result.js'
@@ -20,11 +21,15 @@ export interface LiveSummary {
   pointsPerSecond: number
 }
 
+/** The merged points of the newest window, as current() returns them. */
+export interface LiveView { start: number; points: WindowPoints }
+
 export class LiveState extends EventEmitter {
   private readonly latest = new Map<string, { start: number; points: WindowPoints }>()
   private readonly recent: Array<{ at: number; count: number }> = []
-  private readonly tiles = new Map<string, Uint8Array>()
-  private merged: { start: number; points: WindowPoints } | null = null
+  private merged: LiveView | null = null
+  /** encoded results (PNG tiles, GeoJSON hexagons) of `merged`'s points */
+  private readonly results = new Map<string, Uint8Array>()
   windows = 0
   /** the newest window's summary (sent first to a new /live/events subscriber) */
   last: LiveSummary | null = null
@@ -32,8 +37,11 @@ export class LiveState extends EventEmitter {
   /** Records a published window; emits 'window' with its summary (for /live/events). */
   publish(result: WindowResult, points: WindowPoints, latencyMs: number): void {
     const have = this.latest.get(result.partition)
-    if (!have || have.start <= result.windowStart) this.latest.set(result.partition, { start: result.windowStart, points })
-    this.merged = null
+    if (!have || have.start <= result.windowStart) {
+      this.latest.set(result.partition, { start: result.windowStart, points })
+      this.merged = null
+      this.results.clear()
+    }
     this.windows++
     const now = Date.now()
     this.recent.push({ at: now, count: result.count })
@@ -49,7 +57,7 @@ export class LiveState extends EventEmitter {
   }
 
   /** The newest window start seen on any partition, and the merged points of every partition's window there. */
-  current(): { start: number; points: WindowPoints } | null {
+  current(): LiveView | null {
     if (this.merged) return this.merged
     if (this.latest.size === 0) return null
     const start = Math.max(...[...this.latest.values()].map((w) => w.start))
@@ -62,15 +70,18 @@ export class LiveState extends EventEmitter {
       return out
     }
     this.merged = { start, points: { lon: join('lon'), lat: join('lat'), value: join('value'), sensor: join('sensor'), ts: join('ts'), count } }
-    if (this.tiles.size > 512) this.tiles.clear()
     return this.merged
   }
 
-  cachedTile(key: string): Uint8Array | undefined {
-    return this.tiles.get(key)
+  /** A result cached for `view`'s very points (none once a publish has replaced them). */
+  cached(view: LiveView, key: string): Uint8Array | undefined {
+    return view === this.merged ? this.results.get(key) : undefined
   }
 
-  cacheTile(key: string, png: Uint8Array): void {
-    this.tiles.set(key, png)
+  /** Keeps a result of `view`, unless a publish replaced its points while it was computed. */
+  cache(view: LiveView, key: string, bytes: Uint8Array): void {
+    if (view !== this.merged) return
+    if (this.results.size >= 512) this.results.clear()
+    this.results.set(key, bytes)
   }
 }

@@ -1,21 +1,44 @@
-// Live results of the sensor stream: heatmap tiles and clusters of the newest closed window (computed on
-// demand by shipped chains, in shared memory, cached per window), the window summaries as Server-Sent
-// Events, and the raw points for close zooms.
+// Live results of the sensor stream: heatmap tiles, clusters and H3 hexagons of the newest closed window
+// (computed on demand by shipped chains, in shared memory; tiles and hexagons cached per window), the
+// window summaries as Server-Sent Events, and the raw points for close zooms.
 import type { FastifyInstance } from 'fastify'
 import { PNG } from 'pngjs'
 import { bindChain } from '../../chains/bind.js'
+import type { Chain } from '../../chains/chain.js'
+import type { Plan } from '../../dataplane/plan.js'
+import type { RawParams } from '../../faaslets/abi/manifest.js'
 import { encodeOutput } from '../../faaslets/codecs/boundary.js'
 import { fail } from '../../errors/index.js'
 import type { GatewayContext } from '../context.js'
 import type { LiveSummary } from '../ingest/live-state.js'
 import { writeWindowPoints } from '../ingest/window-result.js'
+import type { WindowPoints } from '../ingest/windows.js'
 
 const EMPTY_TILE = PNG.sync.write(new PNG({ width: 256, height: 256, fill: true }))
+const EMPTY_COLLECTION = { type: 'FeatureCollection', features: [] }
+
+interface Bound { chain: Chain; plan: Plan }
 
 export async function liveRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   const ingestion = () => {
     if (!ctx.ingestion) throw fail('E_NO_LIVE_DATA', 'this gateway ingests no sensor stream (start it with the simulator or --kafka)')
     return ctx.ingestion
+  }
+
+  /** A shipped chain bound to an invocation's parameters (refused here with the registry's codes). */
+  const bound = (name: string, params: RawParams): Bound => {
+    const chain = ctx.chains.get(name)
+    return { chain, plan: bindChain(chain, params, ctx.dataplane.catalog) }
+  }
+
+  /** A bound chain on the window's points: its first output, encoded as the chain declares. */
+  const runOnWindow = async ({ chain, plan }: Bound, points: WindowPoints): Promise<Uint8Array> => {
+    const res = await ctx.dataplane.invoke('default', plan, (mem) => [writeWindowPoints(mem, points)])
+    try {
+      return encodeOutput(res.bytes(), res.outputs[0], chain.outputs[0].as)
+    } finally {
+      res.release()
+    }
   }
 
   app.get<{ Params: { z: number; x: number; y: number }; Querystring: { radius?: number; scale?: number } }>('/live/heatmap/:z/:x/:y.png', {
@@ -33,18 +56,11 @@ export async function liveRoutes(app: FastifyInstance, ctx: GatewayContext): Pro
     if (!current || current.points.count === 0) return reply.type('image/png').header('x-graticule-window', 'none').send(EMPTY_TILE)
     const radius = req.query.radius ?? 16
     const scale = req.query.scale ?? 0
-    const key = `${current.start}/${z}/${x}/${y}/${radius}/${scale}`
-    let png = live.cachedTile(key)
+    const key = `heatmap/${z}/${x}/${y}/${radius}/${scale}`
+    let png = live.cached(current, key)
     if (!png) {
-      const chain = ctx.chains.get('points-heatmap')
-      const plan = bindChain(chain, { z, x, y, radius, scale }, ctx.dataplane.catalog)
-      const res = await ctx.dataplane.invoke('default', plan, (mem) => [writeWindowPoints(mem, current.points)])
-      try {
-        png = encodeOutput(res.bytes(), res.outputs[0], 'png')
-      } finally {
-        res.release()
-      }
-      live.cacheTile(key, png)
+      png = await runOnWindow(bound('points-heatmap', { z, x, y, radius, scale }), current.points)
+      live.cache(current, key, png)
     }
     return reply.type('image/png').header('x-graticule-window', String(current.start)).send(Buffer.from(png))
   })
@@ -56,16 +72,32 @@ export async function liveRoutes(app: FastifyInstance, ctx: GatewayContext): Pro
     },
   }, async (req, reply) => {
     const current = ingestion().live.current()
-    if (!current || current.points.count === 0) return reply.type('application/geo+json').send({ type: 'FeatureCollection', features: [] })
-    const chain = ctx.chains.get('points-clusters')
-    const plan = bindChain(chain, { zoom: req.query.zoom ?? 2, ...(req.query.bbox ? { bbox: req.query.bbox } : {}) }, ctx.dataplane.catalog)
-    const res = await ctx.dataplane.invoke('default', plan, (mem) => [writeWindowPoints(mem, current.points)])
-    try {
-      return reply.type('application/geo+json').header('x-graticule-window', String(current.start)).header('x-graticule-count', String(current.points.count))
-        .send(Buffer.from(encodeOutput(res.bytes(), res.outputs[0], 'geojson')))
-    } finally {
-      res.release()
+    if (!current || current.points.count === 0) return reply.type('application/geo+json').send(EMPTY_COLLECTION)
+    const geojson = await runOnWindow(bound('points-clusters', { zoom: req.query.zoom ?? 2, ...(req.query.bbox ? { bbox: req.query.bbox } : {}) }), current.points)
+    return reply.type('application/geo+json').header('x-graticule-window', String(current.start)).header('x-graticule-count', String(current.points.count))
+      .send(Buffer.from(geojson))
+  })
+
+  app.get<{ Querystring: { res?: string } }>('/live/hexagons', {
+    schema: {
+      summary: 'H3 cells of the newest closed window: hexagons with the count and value sum, mean, min and max of their points (GeoJSON, sensor-hexagons)',
+      tags: ['live'],
+      // res is checked where every invocation's is: by the chain and h3-bin's manifest (E_BAD_PARAM)
+      querystring: { type: 'object', additionalProperties: false, properties: { res: { type: 'string', maxLength: 16 } } },
+    },
+  }, async (req, reply) => {
+    const hexagons = bound('sensor-hexagons', req.query) // a bad res is refused even while no window is there
+    const live = ingestion().live
+    const current = live.current()
+    reply.type('application/geo+json').header('cache-control', 'no-store')
+    if (!current || current.points.count === 0) return reply.header('x-graticule-window', 'none').header('x-graticule-count', '0').send(EMPTY_COLLECTION)
+    const key = `hexagons/${hexagons.plan.steps[0].params.join(',')}` // packed: res=05 and res=5 are one entry
+    let geojson = live.cached(current, key)
+    if (!geojson) {
+      geojson = await runOnWindow(hexagons, current.points)
+      live.cache(current, key, geojson)
     }
+    return reply.header('x-graticule-window', String(current.start)).header('x-graticule-count', String(current.points.count)).send(Buffer.from(geojson))
   })
 
   app.get<{ Querystring: { bbox: string; limit?: number } }>('/live/points', {

@@ -1,16 +1,19 @@
 // The live map: which layers show for the mode in use, and what a new window changes. Modes:
-//   live-server   /live/heatmap tiles and /live/clusters, computed by the gateway
-//   live-browser  the window's points in this page's arena; tiles and clusters by the same .wasm in workers
-//   file-tile     a dropped vector tile through tile-heatmap, in workers
-//   file-points   dropped points: points-heatmap tiles and points-clusters, in workers
+//   live-server   /live/heatmap tiles, /live/clusters and /live/hexagons, computed by the gateway
+//   live-browser  the window's points in this page's arena; tiles, clusters and hexagons by the same .wasm in workers
+//   file-tile     a dropped vector tile through tile-heatmap, in workers (no hexagons)
+//   file-points   dropped points: points-heatmap tiles, points-clusters and sensor-hexagons, in workers
+// The hexagons show when their toggle in the panel is on, from the same side as the mode's heatmap.
 import * as L from 'leaflet'
 import type { TileAddress } from '../../faaslets/codecs/mvt.js'
 import { loadFile, tileBounds, type FileInput } from './files/run-file.js'
 import type { LiveSummary } from './live/events.js'
 import type { LiveWindow } from './live/live-window.js'
 import { serverClusters } from './live/server-clusters.js'
+import { serverHexagons } from './live/server-hexagons.js'
 import { BrowserHeatLayer, type PixelSource } from './map/browser-heat-layer.js'
 import { ClustersLayer } from './map/clusters-layer.js'
+import { HexagonsLayer, type HexagonSource } from './map/hexagons-layer.js'
 import { SensorPointsLayer } from './map/points-layer.js'
 import { serverHeatTiles, SwapLayer } from './map/swap-layer.js'
 import type { ChainPanel, Mode } from './panel/chain-panel.js'
@@ -19,6 +22,7 @@ import type { BrowserDataplane, HeldRegions } from './runtime/browser-dataplane.
 import type { BrowserChains } from './runtime/chains.js'
 import { browserClusters } from './runtime/clusters.js'
 import { heatTile, type HeatOptions, type HeatTile } from './runtime/heat-tile.js'
+import { browserHexagons, hexagonCells, type Hexagons } from './runtime/hexagons.js'
 
 export interface Runtime { dataplane: BrowserDataplane; chains: BrowserChains; live: LiveWindow }
 
@@ -27,6 +31,7 @@ export class LiveMapApp {
   readonly heat = new SwapLayer()
   readonly clusters: ClustersLayer
   readonly sensors: SensorPointsLayer
+  readonly hexagons: HexagonsLayer
   private fileOverlay: L.Layer | null = null
   private mode: Mode = 'live-server'
   /** newest window start announced on /live/events */
@@ -37,10 +42,12 @@ export class LiveMapApp {
   private pointsFile: Extract<FileInput, { kind: 'points' }> | null = null
   runtime: Runtime | null = null
   private readonly serverClusters = serverClusters()
+  private readonly serverHexagons = serverHexagons()
 
   constructor(readonly map: L.Map, private readonly stats: StatsPanel, private readonly chainPanel: ChainPanel) {
     this.clusters = new ClustersLayer(map, null)
     this.sensors = new SensorPointsLayer(map)
+    this.hexagons = new HexagonsLayer(map, null, (shown, error) => stats.hexagons(shown, error))
     this.heat.group.addTo(map)
     this.clusters.layer.addTo(map)
     this.sensors.layer.addTo(map)
@@ -63,10 +70,12 @@ export class LiveMapApp {
     if (mode === 'live-server') {
       if (this.window !== null) this.heat.replace(serverHeatTiles(this.window))
       this.clusters.setSource(this.serverClusters)
+      this.hexagons.setSource(this.serverHexagons)
     } else if (mode === 'live-browser' && rt) {
       this.heat.replace(new BrowserHeatLayer(this.liveBrowserPixels()))
       this.clusters.setSource(async (bbox, zoom) => rt.live.use(this.window ?? -Infinity, async (w) =>
         ({ collection: await browserClusters(rt.chains, w.regions, zoom, bbox), pointCount: w.count })))
+      this.hexagons.setSource(async (res) => { const h = await this.liveHexagons(res); return h && hexagonCells(h) })
     } else if (mode === 'file-tile' && this.tileFile) {
       const file = this.tileFile
       const canvas = document.createElement('canvas')
@@ -75,10 +84,12 @@ export class LiveMapApp {
       canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(file.image.rgba), file.image.width, file.image.height), 0, 0)
       this.fileOverlay = L.imageOverlay(canvas.toDataURL('image/png'), tileBounds(file.tile), { opacity: 0.85 }).addTo(this.map)
       this.clusters.setSource(async () => ({ collection: file.clusters, pointCount: file.pointCount }))
+      this.hexagons.setSource(null) // the tile ran once: its points are not kept
     } else if (mode === 'file-points' && this.pointsFile && rt) {
       const file = this.pointsFile
       this.heat.replace(new BrowserHeatLayer(this.heldPixels(rt, file.points)))
       this.clusters.setSource(async (bbox, zoom) => ({ collection: await browserClusters(rt.chains, file.points, zoom, bbox), pointCount: file.count }))
+      this.hexagons.setSource(this.heldHexagons(rt, file.points))
     }
     await this.sensors.refresh()
     await this.chainPanel.show(mode)
@@ -98,7 +109,7 @@ export class LiveMapApp {
     } else {
       return
     }
-    await Promise.all([this.clusters.refresh(), this.sensors.refresh()])
+    await Promise.all([this.clusters.refresh(), this.sensors.refresh(), this.hexagons.refresh()])
   }
 
   /** A dropped file: run it, then show it in its mode. */
@@ -130,6 +141,13 @@ export class LiveMapApp {
     return rt.live.use(this.window ?? -Infinity, async (w) => ({ ...(await heatTile(rt.chains, w.regions, z, x, y, opts)), window: w.start }))
   }
 
+  /** The newest window's hexagons at resolution `res`, computed here (the test hook's computeHexagons). */
+  async liveHexagons(res: number): Promise<(Hexagons & { window: number }) | null> {
+    const rt = this.runtime
+    if (!rt) throw new Error('no browser runtime')
+    return rt.live.use(this.window ?? -Infinity, async (w) => ({ ...(await browserHexagons(rt.chains, w.regions, res)), window: w.start }))
+  }
+
   /** Heatmap tile z/x/y of the dropped points, computed here. */
   async fileTile(z: number, x: number, y: number, opts: HeatOptions = {}): Promise<HeatTile> {
     if (!this.runtime || !this.pointsFile) throw new Error('no dropped points')
@@ -142,6 +160,10 @@ export class LiveMapApp {
       if (t) this.stats.tile({ z, x, y, computeMs: t.computeMs, totalMs: t.totalMs })
       return t
     }
+  }
+
+  private heldHexagons(rt: Runtime, points: HeldRegions): HexagonSource {
+    return async (res) => hexagonCells(await browserHexagons(rt.chains, points, res))
   }
 
   private heldPixels(rt: Runtime, points: HeldRegions): PixelSource {

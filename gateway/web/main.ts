@@ -38,6 +38,9 @@ const ready = Promise.all([addBasemap(map), app.setMode('live-server'), runtime]
   listenWindows((s) => void app.onWindow(s), (up) => stats.streamState(up))
 })
 
+const hexagonsToggle = document.getElementById('layer-hexagons') as HTMLInputElement
+hexagonsToggle.addEventListener('change', () => void app.hexagons.show(hexagonsToggle.checked))
+
 dropZone(map.getContainer(), (file) => {
   app.openFile(file, () => parseTileAddress(prompt('Which tile is this? z/x/y') ?? '')).catch((e: Error) => stats.fileStatus(`${file.name}: ${e.message}`))
 })
@@ -53,6 +56,11 @@ const hook = {
   computeTile: (z: number, x: number, y: number, opts: HeatOptions = {}) => app.liveTile(z, x, y, opts),
   /** the same for the dropped points file */
   fileTile: (z: number, x: number, y: number, opts: HeatOptions = {}) => app.fileTile(z, x, y, opts),
+  /** the newest window's H3 hexagons at resolution `res`, computed in this browser: GeoJSON text as the gateway sends it */
+  computeHexagons: async (res: number) => {
+    const h = await app.liveHexagons(res)
+    return h && { window: h.window, geojson: new TextDecoder().decode(h.geojson), computeMs: h.computeMs }
+  },
   setMode: (mode: Parameters<LiveMapApp['setMode']>[0]) => app.setMode(mode),
   openFile: (file: File) => app.openFile(file),
   /** binary results leave page.evaluate as base64 */

@@ -1,8 +1,8 @@
 // The same faaslets in the browser: the page runs the server's .wasm in module workers over a shared
 // arena, and must produce the server's bytes. Live tiles are compared with /live/heatmap's PNG (decoded by
-// pngjs) and with the density grid the gateway returns for the same window's region; dropped files with
-// what the gateway's /chains/<name>/invoke returns for the same file. Timings of the same tile on both
-// sides are printed (medians).
+// pngjs) and with the density grid the gateway returns for the same window's region; live H3 hexagons
+// (h3-bin, C) with /live/hexagons' GeoJSON; dropped files with what the gateway's /chains/<name>/invoke
+// returns for the same file. Timings of the same tile on both sides are printed (medians).
 import { PNG } from 'pngjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ScratchMemory } from '../../faaslets/abi/region.js'
@@ -153,6 +153,69 @@ describe('faaslets in the browser', () => {
       }
     }
     expect(coloured).toBeGreaterThan(30_000) // not a comparison of empty tiles
+  })
+
+  it('compute the live H3 hexagons byte for byte as /live/hexagons does', async () => {
+    for (const res of [2, 5]) {
+      for (let attempt = 0; ; attempt++) {
+        expect(attempt).toBeLessThan(8)
+        const b = await s.page.evaluate((res) => window.graticule.computeHexagons(res), res)
+        if (!b) throw new Error('the page holds no window')
+        const res_ = await fetch(`${s.url}/live/hexagons?res=${res}`)
+        expect(res_.status).toBe(200)
+        expect(res_.headers.get('content-type')).toBe('application/geo+json')
+        const server = new Uint8Array(await res_.arrayBuffer())
+        if (res_.headers.get('x-graticule-window') !== String(b.window)) continue
+        expect(differingBytes(new TextEncoder().encode(b.geojson), server)).toBe(0)
+        const cells = JSON.parse(b.geojson) as { features: Array<{ properties: { count: number } }> }
+        // every point of the window in one cell (how many cells depends on how full the window is)
+        expect(cells.features.length).toBeGreaterThan(0)
+        expect(cells.features.reduce((n, f) => n + f.properties.count, 0)).toBe(Number(res_.headers.get('x-graticule-count')))
+        break
+      }
+    }
+  })
+
+  it('the hexagon toggle draws the window\'s hexagons from the gateway, then from this browser', async () => {
+    const asked: string[] = []
+    const record = (r: { url(): string }) => asked.push(new URL(r.url()).pathname)
+    s.page.on('request', record)
+    const shown = () => s.page.evaluate(() => window.graticule.app.hexagons.shown)
+    const painted = () => s.page.evaluate(() => {
+      const c = document.querySelector<HTMLCanvasElement>('.leaflet-hexagons-pane canvas')
+      if (!c) return 0
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
+      let n = 0
+      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++
+      return n
+    })
+    try {
+      await s.page.evaluate(() => { window.graticule.map.setView([30, 10], 2, { animate: false }) })
+      expect(await s.page.evaluate(() => window.graticule.app.currentMode)).toBe('live-server')
+      await s.page.check('#layer-hexagons')
+      const fromServer = await waitFor(shown, 'hexagons from /live/hexagons')
+      expect(fromServer.res).toBe(2) // zoom 2
+      expect(asked).toContain('/live/hexagons')
+      await waitFor(async () => (await painted()) > 1000, 'hexagons on the canvas')
+      expect(await s.page.locator('#hex-status').textContent()).toMatch(/^res 2 · [\d,]+ cells/)
+      // drawn as hexagons, also where H3 gives a ring across the antimeridian: none spans half the world
+      const widest = await s.page.evaluate(() => Math.max(...window.graticule.app.hexagons.layer.getLayers().map((l) => l.getBounds().getEast() - l.getBounds().getWest())))
+      expect(widest).toBeLessThan(90)
+
+      await s.page.uncheck('#layer-hexagons')
+      await waitFor(async () => !(await shown()) && (await painted()) === 0, 'the hexagons gone')
+      await s.page.selectOption('#mode', 'live-browser')
+      asked.length = 0
+      await s.page.check('#layer-hexagons')
+      expect(await waitFor(shown, 'hexagons made by the workers')).toMatchObject({ res: 2 })
+      // Leaflet paints the new layer on its next animation frame, after `shown` is set
+      await waitFor(async () => (await painted()) > 1000, 'the workers\' hexagons on the canvas')
+      expect(asked.filter((p) => p === '/live/hexagons')).toEqual([])
+    } finally {
+      s.page.off('request', record)
+      await s.page.uncheck('#layer-hexagons')
+      await s.page.selectOption('#mode', 'live-server')
+    }
   })
 
   it('the mode switch draws the live heatmap and clusters in this browser, and redraws them per window', async () => {

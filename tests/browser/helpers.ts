@@ -116,10 +116,14 @@ export function fromBase64(b64: string): Uint8Array {
 /** What the page exposes as window.graticule (gateway/web/main.ts), as far as the tests use it. */
 export interface GraticuleHook {
   ready: Promise<void>
-  app: { window: number | null; currentMode: string; file: unknown; clusters: { renderedZoom: number | null }; heat: { swaps: number } }
+  app: {
+    window: number | null; currentMode: string; file: unknown; clusters: { renderedZoom: number | null }; heat: { swaps: number }
+    hexagons: { shown: { res: number; cells: number; maxCount: number } | null; layer: { getLayers(): Array<{ getBounds(): { getWest(): number; getEast(): number } }> } }
+  }
   map: { getZoom(): number; setView(at: [number, number], zoom: number, opts?: object): unknown }
   computeTile(z: number, x: number, y: number, opts?: { radius?: number; scale?: number }): Promise<HeatTileResult | null>
   fileTile(z: number, x: number, y: number, opts?: { radius?: number; scale?: number }): Promise<HeatTileResult>
+  computeHexagons(res: number): Promise<{ window: number; geojson: string; computeMs: number } | null>
   setMode(mode: string): Promise<void>
   base64(data: Uint8Array | Float32Array): string
 }

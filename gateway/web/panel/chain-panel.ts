@@ -7,10 +7,10 @@ export const MODE_CHAIN: Record<Mode, string> = {
 }
 
 const NOTES: Record<Mode, string> = {
-  'live-server': 'Tiles from /live/heatmap, computed by the gateway per window; clusters from /live/clusters.',
-  'live-browser': 'The window\'s points (/live/window.region) in this page\'s shared arena; heatmap tiles and clusters (points-clusters) computed by the same .wasm in Web Workers.',
+  'live-server': 'Tiles from /live/heatmap, computed by the gateway per window; clusters from /live/clusters, hexagons from /live/hexagons.',
+  'live-browser': 'The window\'s points (/live/window.region) in this page\'s shared arena; heatmap tiles, clusters (points-clusters) and hexagons (sensor-hexagons) computed by the same .wasm in Web Workers.',
   'file-tile': 'The dropped vector tile through decode → reproject → cluster → heatmap, in Web Workers.',
-  'file-points': 'The dropped points: heatmap tiles (points-heatmap) and clusters (points-clusters), in Web Workers.',
+  'file-points': 'The dropped points: heatmap tiles (points-heatmap), clusters (points-clusters) and hexagons (sensor-hexagons), in Web Workers.',
 }
 
 export class ChainPanel {

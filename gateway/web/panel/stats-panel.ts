@@ -1,5 +1,6 @@
 // The side panel's counters: the stream (one SSE message per window) and the faaslets in this browser.
 import type { LiveSummary } from '../live/events.js'
+import type { HexagonsShown } from '../map/hexagons-layer.js'
 
 const $ = (id: string) => document.getElementById(id)!
 const set = (id: string, text: string) => { $(id).textContent = text }
@@ -45,6 +46,10 @@ export class StatsPanel {
 
   tile(t: { z: number; x: number; y: number; computeMs: number; totalMs: number }): void {
     set('rt-tile', `${t.z}/${t.x}/${t.y} · ${fmtMs(t.computeMs)} (${fmtMs(t.totalMs)} with hand-off)`)
+  }
+
+  hexagons(shown: HexagonsShown | null, error?: string): void {
+    set('hex-status', shown ? `res ${shown.res} · ${shown.cells.toLocaleString('en')} cells · up to ${shown.maxCount.toLocaleString('en')} points in one` : error ?? '')
   }
 
   fileStatus(text: string): void {

@@ -218,6 +218,7 @@ export function arbLiveCase(): fc.Arbitrary<HttpCase> {
     { weight: 4, arbitrary: fc.tuple(seg, seg, seg, arbQuery(['radius', 'scale', 'zoom', 'x'])).map(([z, x, y, q]) => `/live/heatmap/${z}/${x}/${y}.png${q}`) },
     { weight: 3, arbitrary: arbQuery(['bbox', 'zoom', 'limit', 'x']).map((q) => `/live/clusters${q}`) },
     { weight: 3, arbitrary: arbQuery(['bbox', 'limit', 'zoom']).map((q) => `/live/points${q}`) },
+    { weight: 2, arbitrary: arbQuery(['res', 'x']).map((q) => `/live/hexagons${q}`) },
     { weight: 1, arbitrary: fc.constantFrom('/live/status', '/live/status?x=1', '/live', '/live/', '/live/heatmap/0/0/0', '/live/heatmap/0/0/0.jpg', '/live/%2e%2e/healthz', '/live/points?bbox=-180,-90,180,90&bbox=0,0,1,1') },
     { weight: 1, arbitrary: fc.tuple(fc.constantFrom('/web/', '/wasm/', '/chains/', '/faaslets/', '/docs/', '/', '/metrics/'), arbWeirdString.map(enc)).map(([a, b]) => a + b) },
   ).map((url) => ({ method: 'GET' as const, url, headers: {} }))
