@@ -5,7 +5,7 @@ import { NAME_BY_KIND } from '../../faaslets/abi/region.js'
 import { encodeOutput, inputFormatFromPath, outputFormatFromPath, prepareInput, writePrepared } from '../../faaslets/codecs/boundary.js'
 import { FORMAT_KINDS } from '../../chains/chain.js'
 import { LocalRunner } from '../../dataplane/local-runner.js'
-import { fail, type GraticuleError } from '../../errors/index.js'
+import { fail } from '../../errors/index.js'
 import { parseTileAddress } from '../../faaslets/codecs/mvt.js'
 import { collectParams } from './params.js'
 
@@ -36,31 +36,19 @@ export async function execCommand(args: string[]): Promise<number> {
   const tile = 'z' in params ? { z: Number(params.z), x: Number(params.x), y: Number(params.y) } : tileFromName ?? undefined
   const prepared = await prepareInput(input, inFormat, want, tile)
   const outFormat = outputFormatFromPath(values.out)
-  // the named output, else the outputs whose kind the format holds, first to last: the first one that
-  // encodes (h3-bin's cells are polygons and its centres points: a .csv gets the centres)
-  const candidates = values.output !== undefined
-    ? [manifest.outputs.findIndex((o) => o.name === values.output)].filter((i) => i >= 0)
-    : manifest.outputs.flatMap((o, i) => ((o.kind === 'same-as-input' ? [want] : [o.kind]).some((k) => FORMAT_KINDS[outFormat].includes(k)) ? [i] : []))
-  if (!candidates.length) throw fail('E_BAD_FORMAT', values.out, `${name} writes ${manifest.outputs.map((o) => `${o.name} (${o.kind === 'same-as-input' ? want : o.kind})`).join(', ')}; none can be written as ${outFormat}`)
+  const outIndex = values.output !== undefined
+    ? manifest.outputs.findIndex((o) => o.name === values.output)
+    : manifest.outputs.findIndex((o) => (o.kind === 'same-as-input' ? [want] : [o.kind]).some((k) => FORMAT_KINDS[outFormat].includes(k)))
+  if (outIndex < 0) throw fail('E_BAD_FORMAT', values.out, `${name} writes ${manifest.outputs.map((o) => `${o.name} (${o.kind === 'same-as-input' ? want : o.kind})`).join(', ')}; none can be written as ${outFormat}`)
   const inv = runner.begin()
   try {
     const t0 = performance.now()
     const outs = runner.run(inv, name, [writePrepared(inv.mem, prepared)], params)
     const ms = performance.now() - t0
-    let body: Uint8Array | undefined
-    let outIndex = candidates[0]
-    for (const [k, i] of candidates.entries()) {
-      try {
-        body = encodeOutput(runner.arena.bytes(), outs[i], outFormat)
-        outIndex = i
-        break
-      } catch (e) {
-        if (k === candidates.length - 1 || (e as GraticuleError).code !== 'E_BAD_FORMAT') throw e
-      }
-    }
-    writeFileSync(values.out, body!)
+    const body = encodeOutput(runner.arena.bytes(), outs[outIndex], outFormat)
+    writeFileSync(values.out, body)
     const kind = NAME_BY_KIND[new DataView(runner.arena.bytes().buffer).getUint16(outs[outIndex].ptr + 6, true)]
-    console.error(`graticule: ${name} ${values.in} → ${values.out} (${manifest.outputs[outIndex].name}: ${kind}, ${body!.length} bytes) in ${ms.toFixed(2)} ms`)
+    console.error(`graticule: ${name} ${values.in} → ${values.out} (${kind}, ${body.length} bytes) in ${ms.toFixed(2)} ms`)
   } finally {
     runner.release(inv)
   }

@@ -1,4 +1,4 @@
-// FEATURES regions of Point features → CSV: the table form of per-place results (h3-bin's cell centres, say).
+// FEATURES regions of Point features → CSV: the table form of per-place results (h3-bin's cells with geometry=center, say).
 // Columns: lon, lat, id when any feature has one, then every property key in the order first seen. RFC 4180
 // quoting; null and a missing property are empty fields. A feature that is not a Point cannot be a row, and
 // the whole call is refused with its index rather than written without it.
@@ -17,7 +17,7 @@ export function featuresToCsv(fc: FeatureCollection): string {
   const seen = new Set<string>()
   let ids = false
   fc.features.forEach((f, i) => {
-    if (f.geometry.type !== 'Point') throw fail('E_BAD_FORMAT', 'csv', `feature ${i} is a ${f.geometry.type}: a CSV row holds one point (lon,lat); write GeoJSON, or choose an output of points`)
+    if (f.geometry.type !== 'Point') throw fail('E_BAD_FORMAT', 'csv', `feature ${i} is a ${f.geometry.type}: a CSV row holds one point (lon,lat); write GeoJSON, or ask for points (h3-bin: geometry=center)`)
     if (f.id !== undefined) ids = true
     for (const k of Object.keys(f.properties)) if (!seen.has(k)) { seen.add(k); keys.push(k) }
   })

@@ -48,13 +48,13 @@ function readRows(bytes: Uint8Array, d: Descriptor): CellRow[] {
   return rows
 }
 
-/** Runs h3-bin; returns what `read` makes of its outputs [cells, centers]. */
-function bin<T>(p: PointArrays, res: number, read: (bytes: Uint8Array, outs: Descriptor[]) => T): T {
+/** Runs h3-bin; returns what `read` makes of its output. */
+function bin<T>(p: PointArrays, res: number, geometry: 'polygon' | 'center', read: (bytes: Uint8Array, out: Descriptor) => T): T {
   const inv = rt.begin()
   try {
-    const outs = rt.run(inv, 'h3-bin', [writePoints(inv.mem, p)], { res })
+    const [out] = rt.run(inv, 'h3-bin', [writePoints(inv.mem, p)], { res, geometry })
     // the arena's bytes after the run: it may have grown during it
-    return read(rt.arena.bytes(), outs)
+    return read(rt.arena.bytes(), out)
   } finally {
     rt.release(inv)
   }
@@ -103,7 +103,7 @@ describe('h3-bin against h3-js 4.5.0', () => {
     for (let res = 0; res <= 15; res++) {
       for (let from = 0; from < points.x.length; from += CHUNK) {
         const chunk = slice(points, from, from + CHUNK)
-        const rows = bin(chunk, res, (bytes, outs) => readRows(bytes, outs[1]))
+        const rows = bin(chunk, res, 'center', readRows)
         const want = h3jsCells({ lon: chunk.x, lat: chunk.y, weight: chunk.weight }, res)
         expect(rows.length, `res ${res}: cells`).toBe(want.length)
         let bad = 0
@@ -127,8 +127,10 @@ describe('h3-bin against h3-js 4.5.0', () => {
         : Array.from({ length: 20_000 }, (_, i) => h3.latLngToCell(i < 1000 ? (i % 2 ? 1 : -1) * (90 - rnd()) : Math.asin(2 * rnd() - 1) * 180 / Math.PI, rnd() * 360 - 180, res))
       const p = pointArrays(cells.length)
       cells.forEach((c, i) => { const [lat, lng] = h3.cellToLatLng(c); p.x[i] = lng; p.y[i] = lat })
-      const { fc, rows } = bin(p, res, (bytes, outs) => ({ fc: readFeatures(bytes, outs[0]), rows: readRows(bytes, outs[1]) }))
+      const fc = bin(p, res, 'polygon', readFeatures)
+      const rows = bin(p, res, 'center', readRows)
       expect(new Set(rows.map((r) => r.h3))).toEqual(new Set(cells))
+      expect(fc.features.map((f) => f.properties.h3)).toEqual(rows.map((r) => r.h3))
       total += rows.length
       for (let i = 0; i < rows.length; i++) {
         const id = rows[i].h3
@@ -247,6 +249,7 @@ describe('bad input is refused with a registry code, never a trap', () => {
     expect(code('h3-bin', (m) => [writePoints(m, pts([1], [2]))], { res: 5 }).code).toBe('none')
     const before = rt.instantiations
     expect(code('h3-bin', (m) => [writePoints(m, pts([1], [2]))], { res: 16 }).code).toBe('E_BAD_PARAM')
+    expect(code('h3-bin', (m) => [writePoints(m, pts([1], [2]))], { res: 5, geometry: 'hexagon' }).code).toBe('E_BAD_PARAM')
     expect(code('h3-bin', (m) => [writePoints(m, pts([1], [2], 3857))], { res: 5 })).toMatchObject({ code: 'E_FAASLET_UNSUPPORTED_CRS', message: expect.stringMatching(/EPSG:3857.*reproject/) })
     expect(code('h3-bin', (m) => [writePoints(m, pts([1, 2, NaN], [2, 3, 4]))], { res: 5 })).toMatchObject({ code: 'E_FAASLET_MALFORMED_INPUT', message: expect.stringMatching(/point 2: a coordinate/) })
     expect(code('h3-bin', (m) => [writePoints(m, pts([1, 2], [2, 91]))], { res: 5 })).toMatchObject({ code: 'E_FAASLET_MALFORMED_INPUT', message: expect.stringMatching(/point 1: latitude/) })

@@ -3,8 +3,9 @@
  * faaslets/c/vendor/h3) and summarises each cell's weights (faaslets/manifests/h3-bin.json says what).
  *
  * Inputs: POINTS regions in EPSG:4326 (x = longitude, y = latitude, degrees). Param 0, res: 0–15.
- * Outputs: the cells as hexagon (or pentagon) polygons, and the same cells as points at their centres (the
- *   table: it encodes as CSV), both ordered by cell id, each with the properties h3, count, sum, mean, min, max.
+ * Param 1, geometry: 0 = each cell as its hexagon (or pentagon) polygon, 1 = as a point at its centre (the
+ *   table: it encodes as CSV).
+ * Output: the cells ordered by cell id, each with the properties h3, count, sum, mean, min, max.
  *
  * A point reaches the cell h3-js's latLngToCell(lat, lng, res) gives it: the same degrees-to-radians and the
  * same C. Sums are added in input order (regions in order, records in order), so they are the sums a JS loop
@@ -37,8 +38,9 @@ static int32_t bad_point(uint8_t *ctx, uint32_t input, uint32_t k, const char *w
 static int32_t h3_bin(uint8_t *ctx) {
   uint32_t inputs = gr_input_count(ctx);
   if (inputs < 1) return gr_fail(ctx, GR_STATUS_BAD_INPUT_KIND, "h3-bin takes one or more points regions");
-  if (gr_param_count(ctx) < 1) return gr_fail(ctx, GR_STATUS_BAD_PARAM, "expected the parameter res");
-  double res_param = gr_param(ctx, 0);
+  if (gr_param_count(ctx) < 2) return gr_fail(ctx, GR_STATUS_BAD_PARAM, "expected the parameters res and geometry");
+  double res_param = gr_param(ctx, 0), geometry = gr_param(ctx, 1);
+  if (!(geometry == 0 || geometry == 1)) return gr_fail(ctx, GR_STATUS_BAD_PARAM, "geometry must be 0 (polygon) or 1 (center)");
   if (!(res_param >= 0 && res_param <= 15 && res_param == (int)res_param)) {
     return gr_fail(ctx, GR_STATUS_BAD_PARAM, "res must be an integer from 0 to 15");
   }
@@ -128,16 +130,12 @@ static int32_t h3_bin(uint8_t *ctx) {
     row[4] = b->max;
   }
 
-  uint8_t *polygons, *centers;
-  uint32_t polygons_len, centers_len;
-  hexagons_t h = { .n = n_bins, .cells = cells, .centers = 0, .n_numbers = 5, .number_keys = NUMBER_KEYS, .numbers = numbers };
-  const char *why = hexagons_write(&polygons, &polygons_len, &h);
+  uint8_t *out;
+  uint32_t out_len;
+  hexagons_t h = { .n = n_bins, .cells = cells, .centers = geometry == 1, .n_numbers = 5, .number_keys = NUMBER_KEYS, .numbers = numbers };
+  const char *why = hexagons_write(&out, &out_len, &h);
   if (why) return gr_fail(ctx, GR_STATUS_TOO_LARGE, why);
-  h.centers = 1;
-  why = hexagons_write(&centers, &centers_len, &h);
-  if (why) return gr_fail(ctx, GR_STATUS_TOO_LARGE, why);
-  gr_output(ctx, polygons, polygons_len);
-  gr_output(ctx, centers, centers_len);
+  gr_output(ctx, out, out_len);
   return GR_STATUS_OK;
 }
 
