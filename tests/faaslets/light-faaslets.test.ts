@@ -10,6 +10,7 @@ import { pointArrays, readPoints, writePoints, type PointArrays } from '../../fa
 import { createRegion, readHeader, type Descriptor, type RegionHeader } from '../../faaslets/abi/region.js'
 import type { RawParams } from '../../faaslets/abi/manifest.js'
 import * as L from '../../faaslets/abi/layout.js'
+import { mulberry32 as rng } from '../helpers/random.js'
 
 const rt = LocalRunner.create({ tenant: 'light-faaslets-test' })
 const N = 20_000
@@ -20,17 +21,6 @@ afterEach(() => {
 
 // ─── helpers ─────────────────────────────────────────────────────────────────────────────────────────
 
-/** mulberry32: a seeded PRNG, so every run tests the same inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const f64 = new Float64Array(1)
 const u64 = new BigInt64Array(f64.buffer)

@@ -8,6 +8,7 @@ import { pointArrays, readPoints, writePoints, type PointArrays } from '../../fa
 import { createRegion, readHeader, type Descriptor, type RegionHeader, type RegionMemory } from '../../faaslets/abi/region.js'
 import type { RawParams } from '../../faaslets/abi/manifest.js'
 import * as L from '../../faaslets/abi/layout.js'
+import { mulberry32 as rng } from '../helpers/random.js'
 
 proj4.defs('EPSG:3035', '+proj=laea +lat_0=52 +lon_0=10 +x_0=4321000 +y_0=3210000 +ellps=GRS80 +units=m +no_defs')
 
@@ -25,17 +26,6 @@ afterEach(() => {
 
 // ─── helpers ─────────────────────────────────────────────────────────────────────────────────────────
 
-/** mulberry32: a seeded PRNG, so every run tests the same points. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 type Range = [number, number]
 

@@ -1,11 +1,2 @@
-/** Deterministic PRNG (mulberry32): the same inputs on every run, so a failure can be replayed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+// The tests' seeded PRNG is the simulator's (mulberry32): the same inputs on every run, so a failure replays.
+export { mulberry32 } from '../../gateway/ingest/simulator.js'
