@@ -16,6 +16,9 @@ const STATUS_ERRORS: Record<number, ErrorCode> = {
   [L.STATUS_INTERNAL]: 'E_FAASLET_INTERNAL',
 }
 
+/** The codes a faaslet refuses its input with: the same input is refused again on every try (not INTERNAL: a bug). */
+export const INPUT_REFUSALS: ReadonlySet<string> = new Set(Object.entries(STATUS_ERRORS).filter(([s]) => Number(s) !== L.STATUS_INTERNAL).map(([, code]) => code))
+
 const decoder = new TextDecoder()
 
 function readMessage(bytes: Uint8Array, ctx: number): string {

@@ -29,7 +29,7 @@ export class GatewayMetrics {
     labelNames: ['mode', 'where'] as const, registers: [this.registry],
   })
   readonly sensorPoints = new Counter({
-    name: 'graticule_sensor_points_total', help: 'Sensor points by source and outcome (in, deduplicated, late, rejected, overflow, out)',
+    name: 'graticule_sensor_points_total', help: 'Sensor points by source and outcome (in, deduplicated, late, rejected, overflow, out, refused: in a window the chain refused)',
     labelNames: ['source', 'outcome'] as const, registers: [this.registry],
   })
   readonly windowsClosed = new Counter({

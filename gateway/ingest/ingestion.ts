@@ -5,13 +5,14 @@
 // throws: a window that cannot be published waits, sealed, and is tried again every tick (and readiness says so).
 import type { Dataplane } from '../../dataplane/dataplane.js'
 import type { Plan } from '../../dataplane/plan.js'
+import { INPUT_REFUSALS } from '../../dataplane/invoke.js'
 import { bindChain } from '../../chains/bind.js'
 import type { ChainRegistry } from '../../chains/registry.js'
 import type { Chain } from '../../chains/chain.js'
 import type { GatewayMetrics } from '../metrics.js'
 import { LiveState } from './live-state.js'
 import { DEFAULT_WINDOWS, PartitionWindows, SensorIndex, type AddResult, type ClosedWindow, type WindowConfig } from './windows.js'
-import { windowResult, type WindowResult } from './window-result.js'
+import { windowResult, windowStats, type WindowResult } from './window-result.js'
 import type { SensorPoint } from './sensor-record.js'
 import { SimulatorSource, type SimulatorSourceOptions } from './simulator-source.js'
 import { KafkaSource, type KafkaSourceOptions } from './kafka-source.js'
@@ -232,7 +233,7 @@ export class Ingestion {
 
   private async emit(p: Partition, w: ClosedWindow): Promise<void> {
     const { source } = p
-    const result = await windowResult(this.dataplane, this.chain, this.plan, source, w, this.opts.tenant)
+    const result = await this.compute(p, w)
     result.publishedAt = Date.now()
     if (p.publish) {
       p.publishingSince = Date.now()
@@ -249,8 +250,28 @@ export class Ingestion {
       this.metrics.windowLatency.observe({ source }, latencyMs / 1000)
     }
     // a window published again (after a provisional result) counts only its new points out
-    this.metrics.sensorPoints.inc({ source, outcome: 'out' }, result.count - w.countedBefore)
-    this.live.publish(result, w.points, latencyMs)
+    this.metrics.sensorPoints.inc({ source, outcome: result.error ? 'refused' : 'out' }, result.count - w.countedBefore)
+    // the live map draws what the chain computed; a refused window leaves the previous one on it
+    if (!result.error) this.live.publish(result, w.points, latencyMs)
+  }
+
+  /**
+   * The window's result. A chain that refuses the window's points with a faaslet's input code (a point its
+   * reprojection cannot carry, say) refuses them on every try: retrying would hold the partition behind that
+   * window for ever, so the result is published with the error and the points are counted out as refused.
+   * Anything else (time limit, quota, a worker lost) may pass, and is thrown to be retried on the next tick.
+   */
+  private async compute(p: Partition, w: ClosedWindow): Promise<WindowResult> {
+    try {
+      return await windowResult(this.dataplane, this.chain, this.plan, p.source, w, this.opts.tenant)
+    } catch (e) {
+      const code = (e as { code?: string }).code
+      if (!code || !INPUT_REFUSALS.has(code)) throw e
+      console.error(`graticule: window ${w.partition}/${w.start} (${w.points.count} points) refused by ${this.chain.name}: ${code}: ${(e as Error).message}`)
+      const empty: ClosedWindow = { ...w, points: { ...w.points, count: 0 } }
+      const result = await windowResult(this.dataplane, this.chain, this.plan, p.source, empty, this.opts.tenant)
+      return { ...result, count: w.points.count, ...windowStats(w.points), error: { code, message: (e as Error).message } }
+    }
   }
 
   /** Stop intake, finish open windows, commit, close. */

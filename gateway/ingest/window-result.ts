@@ -29,6 +29,9 @@ export interface WindowResult {
   publishedAt: number
   /** true while the watermark has not closed the window (a quiet partition): a later result replaces it */
   provisional: boolean
+  /** the chain refused the window's points (a faaslet's input code): the result carries the counts, not the
+      chain's outputs, and the points are counted out as `refused` */
+  error?: { code: string; message: string }
 }
 
 /** Writes a window's points straight from its columns into a points region (the one copy in). */

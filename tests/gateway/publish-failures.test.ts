@@ -130,4 +130,28 @@ describe('ingestion with a publisher that fails, hangs or defers', () => {
     expect(state.published).toHaveLength(2)
     await ing.stop()
   })
+
+  it('a window the chain refuses (a point at the pole has no Web Mercator y) is published once with the code, its points counted refused; the next window goes on', async () => {
+    const { ing, metrics, state } = setup()
+    state.mode = 'ok'
+    // a window [3000, 4000) with a sensor at the north pole, and a point that closes it
+    ing.feedColumns('t/0', 1, ['pole', 'ok', 'late'], Float64Array.of(3_100, 3_200, 4_500), Float64Array.of(0, 13.4, 13.4), Float64Array.of(90, 52.5, 52.5), Float64Array.of(1, 1, 1))
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      await ing.processAll(false)
+      await ing.processAll(false) // not published, or tried, again
+      expect(errors.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/^graticule: window t\/0\/3000 \(2 points\) refused by sensor-window: E_FAASLET_MALFORMED_INPUT: cluster: .*non-finite/)])
+    } finally {
+      errors.mockRestore()
+    }
+    expect(state.published.map((r) => [r.windowStart, r.count, r.error?.code ?? null])).toEqual([[0, 2, null], [1_000, 2, null], [2_000, 1, null], [3_000, 2, 'E_FAASLET_MALFORMED_INPUT']])
+    expect(state.published[3].clusters).toBeNull()
+    expect(state.commits.at(-1)?.closedUpTo).toBe(4_000)
+    expect(await metric(metrics, /graticule_sensor_points_total\{source="kafka",outcome="refused"\} (\d+)/)).toBe(2)
+    expect(await metric(metrics, /graticule_sensor_points_total\{source="kafka",outcome="out"\} (\d+)/)).toBe(5)
+    expect(await metric(metrics, /graticule_window_publish_failures_total\{source="kafka"\} (\d+)/)).toBe(0)
+    expect(ing.live.current()?.start).toBe(2_000) // the map keeps the last window it could draw
+    expect(dp.tenant('default').arena.bytesInUse).toBe(0)
+    await ing.stop()
+  })
 })
