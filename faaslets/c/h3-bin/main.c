@@ -26,6 +26,7 @@ static inline uint64_t slot_of(H3Index cell, uint64_t mask) {
   return (cell ^ (cell >> 29) ^ (cell >> 41)) * 0x9e3779b97f4a7c15ull >> 20 & mask;
 }
 
+/* "input <i>, point <k>: why" */
 static int32_t bad_point(uint8_t *ctx, uint32_t input, uint32_t k, const char *why) {
   gr_say(ctx, "input ");
   gr_say_u64(ctx, input);
@@ -51,17 +52,10 @@ static int32_t h3_bin(uint8_t *ctx) {
     const uint8_t *r = gr_input(ctx, i);
     uint32_t len = gr_input_len(ctx, i);
     if (len >= GR_HEADER_SIZE && gr_u32(r) == GR_REGION_MAGIC && gr_kind(r) != GR_KIND_POINTS) {
-      gr_say(ctx, "input ");
-      gr_say_u64(ctx, i);
-      return gr_fail(ctx, GR_STATUS_BAD_INPUT_KIND, " is not a points region (kind 2): h3-bin bins points");
+      return gr_fail_input(ctx, GR_STATUS_BAD_INPUT_KIND, i, "not a points region (kind 2): h3-bin bins points");
     }
     const char *why = gr_check(r, len, GR_KIND_POINTS, GR_POINT_STRIDE, POINT_RECORDS, 1);
-    if (why) {
-      gr_say(ctx, "input ");
-      gr_say_u64(ctx, i);
-      gr_say(ctx, ": ");
-      return gr_fail(ctx, GR_STATUS_MALFORMED_INPUT, why);
-    }
+    if (why) return gr_fail_input(ctx, GR_STATUS_MALFORMED_INPUT, i, why);
     if (gr_crs(r) != 4326) {
       gr_say(ctx, "input ");
       gr_say_u64(ctx, i);

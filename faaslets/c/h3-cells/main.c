@@ -115,7 +115,9 @@ static int32_t h3_cells(uint8_t *ctx) {
           gr_say_u64(ctx, estimated);
           gr_say(ctx, " for the polygons before it");
         }
-        return gr_fail(ctx, GR_STATUS_TOO_LARGE, ", more than one invocation covers (8,000,000): use a coarser res, or fewer polygons per call");
+        gr_say(ctx, ", more than one invocation covers (");
+        gr_say_u64(ctx, MAX_CELLS);
+        return gr_fail(ctx, GR_STATUS_TOO_LARGE, "): use a coarser res, or fewer polygons per call");
       }
       estimated += (uint64_t)most;
       H3Index *found = gr_alloc(8 * ((uint64_t)most + 1), 8);

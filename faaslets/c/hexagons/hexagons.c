@@ -1,8 +1,8 @@
 #include <math.h>
+#include <string.h>
 #include "hexagons.h"
 
 #define H3_ID_CHARS 16
-#define NO_STRING 0xffffffffu
 
 static uint32_t hex_id(H3Index h, char *out) {
   static const char DIGITS[] = "0123456789abcdef";
@@ -13,10 +13,24 @@ static uint32_t hex_id(H3Index h, char *out) {
   return n;
 }
 
-static uint32_t cstrlen(const char *s) {
-  uint32_t n = 0;
-  while (s[n]) n++;
-  return n;
+/* key k of ours: "h3", then the numbers' keys */
+static const char *key_name(const hexagons_t *h, uint32_t k) { return k == 0 ? "h3" : h->number_keys[k - 1]; }
+
+/* a source property under one of our keys is replaced by ours */
+static int replaced(uint32_t key, const uint32_t *key_index, uint32_t n_keys) {
+  for (uint32_t j = 0; j < n_keys; j++) if (key == key_index[j]) return 1;
+  return 0;
+}
+
+typedef struct { double min_x, min_y, max_x, max_y; } box_t;
+
+/* writes coordinate `at` in degrees and grows the extent */
+static void put_coord(uint8_t *coords, uint32_t at, double lng_rads, double lat_rads, box_t *box) {
+  double x = hex_degs(lng_rads), y = hex_degs(lat_rads);
+  gr_put_f64(coords + (size_t)at * GR_COORD_STRIDE, x);
+  gr_put_f64(coords + (size_t)at * GR_COORD_STRIDE + 8, y);
+  box->min_x = x < box->min_x ? x : box->min_x; box->max_x = x > box->max_x ? x : box->max_x;
+  box->min_y = y < box->min_y ? y : box->min_y; box->max_y = y > box->max_y ? y : box->max_y;
 }
 
 static void put_prop(uint8_t *p, uint32_t key, uint32_t type, double value) {
@@ -51,10 +65,10 @@ const char *hexagons_write(uint8_t **out, uint32_t *len, const hexagons_t *h) {
   uint32_t n_strings = n_layer_strings;
   uint64_t string_bytes = l ? layer_string_start(l, n_layer_strings) : 0;
   for (uint32_t k = 0; k < n_keys; k++) {
-    const char *key = k == 0 ? "h3" : h->number_keys[k - 1];
-    int64_t found = l ? layer_string(l, key, cstrlen(key)) : -1;
+    const char *key = key_name(h, k);
+    int64_t found = l ? layer_string(l, key, (uint32_t)strlen(key)) : -1;
     if (found >= 0) key_index[k] = (uint32_t)found;
-    else { key_index[k] = n_strings++; string_bytes += cstrlen(key); }
+    else { key_index[k] = n_strings++; string_bytes += strlen(key); }
   }
   uint32_t first_id_string = n_strings;
   n_strings += h->n;
@@ -78,11 +92,7 @@ const char *hexagons_write(uint8_t **out, uint32_t *len, const hexagons_t *h) {
     if (!l) continue;
     const uint8_t *f = layer_feature(l, h->source[i]);
     uint32_t p0 = gr_u32(f + GR_FEATURE_PROP_START), np = gr_u32(f + GR_FEATURE_PROP_COUNT);
-    for (uint32_t k = 0; k < np; k++) {
-      uint32_t key = gr_u32(layer_prop(l, p0 + k) + GR_PROP_KEY), replaced = 0;
-      for (uint32_t j = 0; j < n_keys; j++) replaced |= key == key_index[j];
-      n_props += !replaced;
-    }
+    for (uint32_t k = 0; k < np; k++) n_props += !replaced(gr_u32(layer_prop(l, p0 + k) + GR_PROP_KEY), key_index, n_keys);
   }
 
   uint64_t bytes[5] = {
@@ -107,14 +117,14 @@ const char *hexagons_write(uint8_t **out, uint32_t *len, const hexagons_t *h) {
   }
   for (uint32_t k = 0; k < n_keys; k++) {
     if (key_index[k] < n_layer_strings) continue;
-    const char *key = k == 0 ? "h3" : h->number_keys[k - 1];
-    uint32_t kn = cstrlen(key);
+    const char *key = key_name(h, k);
+    uint32_t kn = (uint32_t)strlen(key);
     __builtin_memcpy(text + at, key, kn);
     at += kn;
     gr_put_u32(offsets + 4 * (size_t)++s, at);
   }
 
-  double min_x = INFINITY, min_y = INFINITY, max_x = -INFINITY, max_y = -INFINITY;
+  box_t box = { INFINITY, INFINITY, -INFINITY, -INFINITY };
   uint32_t coord = 0, prop = 0;
   for (uint32_t i = 0; i < h->n; i++) {
     uint8_t *g = features + (size_t)i * GR_FEATURE_STRIDE;
@@ -130,22 +140,12 @@ const char *hexagons_write(uint8_t **out, uint32_t *len, const hexagons_t *h) {
     if (h->centers) {
       LatLng c;
       if (cellToLatLng(h->cells[i], &c) != E_SUCCESS) return "cellToLatLng refused a cell";
-      double x = hex_degs(c.lng), y = hex_degs(c.lat);
-      gr_put_f64(coords + (size_t)coord * GR_COORD_STRIDE, x);
-      gr_put_f64(coords + (size_t)coord * GR_COORD_STRIDE + 8, y);
-      coord++;
-      min_x = x < min_x ? x : min_x; max_x = x > max_x ? x : max_x;
-      min_y = y < min_y ? y : min_y; max_y = y > max_y ? y : max_y;
+      put_coord(coords, coord++, c.lng, c.lat, &box);
     } else {
       const CellBoundary *b = (const CellBoundary *)(verts + (size_t)i * sizeof(CellBoundary));
       for (int v = 0; v <= b->numVerts; v++) {
         const LatLng *ll = &b->verts[v == b->numVerts ? 0 : v];
-        double x = hex_degs(ll->lng), y = hex_degs(ll->lat);
-        gr_put_f64(coords + (size_t)coord * GR_COORD_STRIDE, x);
-        gr_put_f64(coords + (size_t)coord * GR_COORD_STRIDE + 8, y);
-        coord++;
-        min_x = x < min_x ? x : min_x; max_x = x > max_x ? x : max_x;
-        min_y = y < min_y ? y : min_y; max_y = y > max_y ? y : max_y;
+        put_coord(coords, coord++, ll->lng, ll->lat, &box);
       }
     }
     gr_put_u32(ring + GR_RING_COORD_START, first);
@@ -160,9 +160,7 @@ const char *hexagons_write(uint8_t **out, uint32_t *len, const hexagons_t *h) {
       uint32_t p0 = gr_u32(f + GR_FEATURE_PROP_START), np = gr_u32(f + GR_FEATURE_PROP_COUNT);
       for (uint32_t k = 0; k < np; k++) {
         const uint8_t *src = layer_prop(l, p0 + k);
-        uint32_t key = gr_u32(src + GR_PROP_KEY), replaced = 0;
-        for (uint32_t j = 0; j < n_keys; j++) replaced |= key == key_index[j];
-        if (replaced) continue;
+        if (replaced(gr_u32(src + GR_PROP_KEY), key_index, n_keys)) continue;
         __builtin_memcpy(props + (size_t)prop++ * GR_PROP_STRIDE, src, GR_PROP_STRIDE);
       }
     }
@@ -178,7 +176,7 @@ const char *hexagons_write(uint8_t **out, uint32_t *len, const hexagons_t *h) {
     at += idn;
     gr_put_u32(offsets + 4 * (size_t)++s, at);
   }
-  if (h->n) gr_set_extent(o, min_x, min_y, max_x, max_y);
+  if (h->n) gr_set_extent(o, box.min_x, box.min_y, box.max_x, box.max_y);
   *out = o;
   *len = gr_byte_length(o);
   return 0;

@@ -98,6 +98,15 @@ static inline int32_t gr_fail(uint8_t *ctx, int32_t status, const char *text) {
   return status;
 }
 
+/* Ends a failed invocation over input i: the message is "input <i>: <text>". */
+/* (one copy per module: it is called from many places, each a message) */
+static inline __attribute__((noinline)) int32_t gr_fail_input(uint8_t *ctx, int32_t status, uint32_t i, const char *text) {
+  gr_say(ctx, "input ");
+  gr_say_u64(ctx, i);
+  gr_say(ctx, ": ");
+  return gr_fail(ctx, status, text);
+}
+
 /* ─── regions ────────────────────────────────────────────────────────────────────────────────────────── */
 
 static inline uint32_t gr_kind(const uint8_t *r) { return gr_u16(r + GR_HDR_KIND); }

@@ -29,13 +29,6 @@ static double feature_weight(const layer_t *l, const uint8_t *f, int64_t key) {
   return 1;
 }
 
-static int32_t bad_input(uint8_t *ctx, int32_t status, uint32_t i, const char *why) {
-  gr_say(ctx, "input ");
-  gr_say_u64(ctx, i);
-  gr_say(ctx, ": ");
-  return gr_fail(ctx, status, why);
-}
-
 static int32_t pip_aggregate(uint8_t *ctx) {
   uint32_t inputs = gr_input_count(ctx);
   if (inputs < 1) return gr_fail(ctx, GR_STATUS_BAD_INPUT_KIND, "pip-aggregate takes a features region (the polygons, maybe points too) and optional points regions");
@@ -46,19 +39,19 @@ static int32_t pip_aggregate(uint8_t *ctx) {
   const uint8_t *r0 = gr_input(ctx, 0);
   uint32_t len0 = gr_input_len(ctx, 0);
   if (len0 >= GR_HEADER_SIZE && gr_u32(r0) == GR_REGION_MAGIC && gr_kind(r0) != GR_KIND_FEATURES) {
-    return bad_input(ctx, GR_STATUS_BAD_INPUT_KIND, 0, "pip-aggregate reads the polygons from a features region (kind 3) first");
+    return gr_fail_input(ctx, GR_STATUS_BAD_INPUT_KIND, 0, "pip-aggregate reads the polygons from a features region (kind 3) first");
   }
   layer_t layer;
   const char *why = layer_open(&layer, r0, len0);
-  if (why) return bad_input(ctx, GR_STATUS_MALFORMED_INPUT, 0, why);
+  if (why) return gr_fail_input(ctx, GR_STATUS_MALFORMED_INPUT, 0, why);
   for (uint32_t i = 1; i < inputs; i++) {
     const uint8_t *r = gr_input(ctx, i);
     uint32_t len = gr_input_len(ctx, i);
     if (len >= GR_HEADER_SIZE && gr_u32(r) == GR_REGION_MAGIC && gr_kind(r) != GR_KIND_POINTS) {
-      return bad_input(ctx, GR_STATUS_BAD_INPUT_KIND, i, "the inputs after the first are points regions (kind 2)");
+      return gr_fail_input(ctx, GR_STATUS_BAD_INPUT_KIND, i, "the inputs after the first are points regions (kind 2)");
     }
     why = gr_check(r, len, GR_KIND_POINTS, GR_POINT_STRIDE, POINT_RECORDS, 1);
-    if (why) return bad_input(ctx, GR_STATUS_MALFORMED_INPUT, i, why);
+    if (why) return gr_fail_input(ctx, GR_STATUS_MALFORMED_INPUT, i, why);
     if (gr_crs(r) != gr_crs(r0)) {
       gr_say(ctx, "input ");
       gr_say_u64(ctx, i);
@@ -72,7 +65,7 @@ static int32_t pip_aggregate(uint8_t *ctx) {
 
   polygons_t polygons;
   why = polygons_read(&polygons, &layer);
-  if (why) return bad_input(ctx, GR_STATUS_MALFORMED_INPUT, 0, why);
+  if (why) return gr_fail_input(ctx, GR_STATUS_MALFORMED_INPUT, 0, why);
   bands_t bands;
   bands_build(&bands, &polygons);
 
