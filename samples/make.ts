@@ -2,6 +2,7 @@
 //   npx tsx samples/make.ts
 import { writeFileSync } from 'node:fs'
 import { cityTile, citiesGeoJSON, sampleCities } from '../tests/helpers/tiles.js'
+import { usStates } from '../tests/helpers/pip-oracle.js'
 
 const dir = new URL('.', import.meta.url)
 const europe = sampleCities(40_000, 10).filter((c) => {
@@ -14,4 +15,7 @@ writeFileSync(new URL('cities-4-8-5.mvt', dir), cityTile(europe, 4, 8, 5))
 const some = sampleCities(3000, 11)
 writeFileSync(new URL('cities.csv', dir), 'lon,lat,weight\n' + some.map((c) => `${c.loc.coordinates[0]},${c.loc.coordinates[1]},${Math.max(1, Math.round(c.population / 1000))}`).join('\n') + '\n')
 writeFileSync(new URL('cities.geojson', dir), JSON.stringify(citiesGeoJSON(sampleCities(1000, 12))) + '\n')
+// five US states from us-atlas (public domain, 1:10m): polygons, a MultiPolygon (Michigan, Hawaii), properties
+const states = usStates().filter((f) => ['Colorado', 'Delaware', 'Hawaii', 'Michigan', 'Rhode Island'].includes(f.properties.name as string))
+writeFileSync(new URL('states.geojson', dir), JSON.stringify({ type: 'FeatureCollection', features: states }) + '\n')
 console.log('samples written')
