@@ -2,9 +2,10 @@
 // where every step comes after the steps it needs. bind.ts turns a chain plus invocation parameters into
 // the plan the dataplane runs.
 import type { ParamSpec, RegionKindName } from '../faaslets/abi/manifest.js'
+import { GEOTIFF_MEDIA_TYPE } from '../faaslets/codecs/geotiff.js'
 
 export type InputKind = 'tile' | 'points' | 'features'
-export type OutputFormat = 'png' | 'geojson' | 'grid' | 'mvt' | 'csv' | 'region'
+export type OutputFormat = 'png' | 'geojson' | 'grid' | 'tiff' | 'mvt' | 'csv' | 'region'
 
 /** The region kind a chain input of each kind is written as. */
 export const INPUT_REGION: Record<InputKind, RegionKindName> = { tile: 'mvt', points: 'points', features: 'features' }
@@ -14,6 +15,7 @@ export const FORMAT_KINDS: Record<OutputFormat, RegionKindName[]> = {
   png: ['image'],
   geojson: ['features', 'points', 'clusters'],
   grid: ['grid'],
+  tiff: ['grid'],
   mvt: ['mvt'],
   csv: ['points', 'features'],
   region: ['mvt', 'points', 'features', 'clusters', 'grid', 'image'],
@@ -23,6 +25,7 @@ export const FORMAT_MEDIA: Record<OutputFormat, string> = {
   png: 'image/png',
   geojson: 'application/geo+json',
   grid: 'application/json',
+  tiff: GEOTIFF_MEDIA_TYPE,
   mvt: 'application/vnd.mapbox-vector-tile',
   csv: 'text/csv',
   region: 'application/vnd.graticule.region',

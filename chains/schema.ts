@@ -25,7 +25,7 @@ const outputSpec = {
   properties: {
     name: { type: 'string', pattern: STEP_ID },
     step: { type: 'string', minLength: 1 },
-    as: { enum: ['png', 'geojson', 'grid', 'mvt', 'csv', 'region'] },
+    as: { enum: ['png', 'geojson', 'grid', 'tiff', 'mvt', 'csv', 'region'] },
   },
 }
 

@@ -13,7 +13,7 @@ export interface WorkerEntry {
 export function workerEntry(name: string): WorkerEntry {
   const here = import.meta.url
   if (here.endsWith('.ts')) {
-    return { filename: fileURLToPath(new URL(`./${name}.ts`, here)), execArgv: ['--import', 'tsx'] }
+    return { filename: fileURLToPath(new URL(`./${name}.ts`, here)), execArgv: ['--import', import.meta.resolve('tsx')] } // by location: any working directory
   }
   return { filename: fileURLToPath(new URL(`./${name}.js`, here)), execArgv: [] }
 }

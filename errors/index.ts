@@ -11,6 +11,7 @@ export const ERRORS = {
   E_BAD_FORMAT: { status: 400, message: "cannot use file %s: %s" },
   E_BAD_GEOJSON: { status: 422, message: "invalid GeoJSON: %s" },
   E_BAD_CSV: { status: 422, message: "invalid CSV at line %s: %s" },
+  E_CANNOT_CARRY: { status: 422, message: "%s cannot be carried into %s" },
   E_BODY_TOO_LARGE: { status: 413, message: "body of %s bytes exceeds the limit of %s bytes" },
   E_TOO_MANY_POINTS: { status: 413, message: "%s points exceed the limit of %s per request" },
   E_UNSUPPORTED_MEDIA: { status: 415, message: "content type %s is not accepted here (use %s)" },

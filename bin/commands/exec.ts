@@ -1,21 +1,31 @@
 // graticule exec <faaslet> --in <file> --out <file> [--param k=v]...: one faaslet on one file, in-process.
+// The file becomes the faaslet's input region with nothing dropped (features whole when the faaslet reads
+// features; as points, with what points cannot hold carried beside them), or the call is refused.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { NAME_BY_KIND } from '../../faaslets/abi/region.js'
-import { encodeOutput, inputFormatFromPath, outputFormatFromPath, prepareInput, writePrepared } from '../../faaslets/codecs/boundary.js'
+import { carriedOf, encodeOutput, inputFormatFromPath, outputFormatFromPath, prepareInput, writePrepared } from '../../faaslets/codecs/boundary.js'
 import { FORMAT_KINDS } from '../../chains/chain.js'
 import { LocalRunner } from '../../dataplane/local-runner.js'
 import { fail } from '../../errors/index.js'
 import { parseTileAddress } from '../../faaslets/codecs/mvt.js'
 import { collectParams } from './params.js'
+import { parseCrs } from '../../faaslets/abi/manifest.js'
+import { auxXml, placeRegion, worldFile, worldFilePath } from '../../faaslets/codecs/world-file.js'
+import { GEOMETRY_AS_POINTS, type GeometryAsPoints } from '../../faaslets/codecs/points.js'
 
 export async function execCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true,
-    options: { in: { type: 'string' }, out: { type: 'string' }, param: { type: 'string', multiple: true, short: 'p' }, output: { type: 'string' }, test: { type: 'boolean' } },
+    options: {
+      in: { type: 'string' }, out: { type: 'string' }, param: { type: 'string', multiple: true, short: 'p' }, output: { type: 'string' }, test: { type: 'boolean' },
+      crs: { type: 'string' }, geometry: { type: 'string' }, delimiter: { type: 'string' }, rfc7946: { type: 'boolean' }, 'world-file': { type: 'boolean' },
+    },
   })
   const name = positionals[0]
-  if (!name || !values.in || !values.out) throw new Error('usage: graticule exec <faaslet> --in <file> --out <file> [--param key=value]...')
+  if (!name || !values.in || !values.out) {
+    throw new Error('usage: graticule exec <faaslet> --in <file> --out <file> [--param key=value]... [--crs EPSG:n] [--geometry refuse|vertices|centroid] [--delimiter ,|;|tab||] [--rfc7946] [--world-file]')
+  }
   const runner = LocalRunner.create({ tenant: 'exec', includeTest: values.test })
   const manifest = runner.modules.manifest(name)
   const params = collectParams(values.param ?? [])
@@ -26,7 +36,11 @@ export async function execCommand(args: string[]): Promise<number> {
     throw fail('E_BAD_FORMAT', values.in, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message)
   }
   const inFormat = inputFormatFromPath(values.in)
-  const want = manifest.inputs[0].kinds.find((k) => canRead(inFormat, k))
+  // features carry everything a file holds; points only coordinates, weight and id (the rest rides beside)
+  const kinds = [...manifest.inputs[0].kinds].sort((a, b) => Number(b === 'features') - Number(a === 'features'))
+  // a .region file is one kind already: the header says which
+  const regionKind = inFormat === 'region' && input.length >= 8 ? NAME_BY_KIND[input.readUInt16LE(6)] : undefined
+  const want = regionKind !== undefined ? kinds.find((k) => k === regionKind) : kinds.find((k) => canRead(inFormat, k))
   if (!want) throw fail('E_BAD_FORMAT', values.in, `${name} reads ${manifest.inputs[0].kinds.join('|')}; a ${inFormat} file cannot become one`)
   const tileFromName = parseTileAddress(values.in.replace(/\.gz$/, ''))
   // a tile file named z-x-y.mvt (or z/x/y.mvt) says which tile it is
@@ -34,7 +48,12 @@ export async function execCommand(args: string[]): Promise<number> {
     Object.assign(params, { z: String(tileFromName.z), x: String(tileFromName.x), y: String(tileFromName.y) })
   }
   const tile = 'z' in params ? { z: Number(params.z), x: Number(params.x), y: Number(params.y) } : tileFromName ?? undefined
-  const prepared = await prepareInput(input, inFormat, want, tile)
+  const declared = values.crs ?? params.from
+  const crs = declared === undefined ? undefined : parseCrs(declared)
+  if (crs === null) throw fail('E_BAD_PARAM', values.crs !== undefined ? 'crs' : 'from', `expected an EPSG code like EPSG:32633, got ${JSON.stringify(declared)}`)
+  const geometry = values.geometry ?? 'refuse'
+  if (!(GEOMETRY_AS_POINTS as readonly string[]).includes(geometry)) throw fail('E_BAD_PARAM', 'geometry', `expected one of ${GEOMETRY_AS_POINTS.join(', ')}, got ${JSON.stringify(geometry)}`)
+  const prepared = await prepareInput(input, inFormat, want, { tile, crs, geometry: geometry as GeometryAsPoints, delimiter: values.delimiter })
   const outFormat = outputFormatFromPath(values.out)
   const outIndex = values.output !== undefined
     ? manifest.outputs.findIndex((o) => o.name === values.output)
@@ -45,8 +64,15 @@ export async function execCommand(args: string[]): Promise<number> {
     const t0 = performance.now()
     const outs = runner.run(inv, name, [writePrepared(inv.mem, prepared)], params)
     const ms = performance.now() - t0
-    const body = encodeOutput(runner.arena.bytes(), outs[outIndex], outFormat)
+    const body = encodeOutput(runner.arena.bytes(), outs[outIndex], outFormat, { carried: carriedOf(prepared), rfc7946: values.rfc7946 })
     writeFileSync(values.out, body)
+    if (values['world-file']) {
+      // where the raster lies, beside it, as GDAL's WORLDFILE=YES writes it (plus the CRS GDAL reads from .aux.xml)
+      const place = placeRegion(runner.arena.bytes(), outs[outIndex])
+      writeFileSync(worldFilePath(values.out), worldFile(place.extent, place.width, place.height))
+      const aux = auxXml(place.crs)
+      if (aux) writeFileSync(`${values.out}.aux.xml`, aux)
+    }
     const kind = NAME_BY_KIND[new DataView(runner.arena.bytes().buffer).getUint16(outs[outIndex].ptr + 6, true)]
     console.error(`graticule: ${name} ${values.in} → ${values.out} (${kind}, ${body.length} bytes) in ${ms.toFixed(2)} ms`)
   } finally {
@@ -56,7 +82,7 @@ export async function execCommand(args: string[]): Promise<number> {
 }
 
 function canRead(format: string, kind: string): boolean {
-  const ok: Record<string, string[]> = { mvt: ['mvt'], geojson: ['features', 'points'], csv: ['points'], ndjson: ['points'], grid: ['grid'], png: ['image'] }
+  const ok: Record<string, string[]> = { mvt: ['mvt'], geojson: ['features', 'points'], csv: ['features', 'points'], ndjson: ['points'], grid: ['grid'], png: ['image'] }
   return ok[format]?.includes(kind) ?? false
 }
 

@@ -29,13 +29,13 @@ export async function boundaryCosts(chain: ChainName, points: number, body: Uint
   const want = chain === 'tile-heatmap' ? 'mvt' : 'points'
   const tile = chain === 'tile-heatmap' ? { z: 0, x: 0, y: 0 } : undefined
   const inputMs = await measureAsync(async () => {
-    const p = await prepareInput(body, format, want, tile)
+    const p = await prepareInput(body, format, want, { tile })
     const inv = runner.begin()
     writePrepared(inv.mem, p)
     runner.release(inv)
   }, { runs, warmup: 2 })
   const inv = runner.begin()
-  const input = writePrepared(inv.mem, await prepareInput(body, format, want, tile))
+  const input = writePrepared(inv.mem, await prepareInput(body, format, want, { tile }))
   const known = c.plan.steps.map(() => null)
   runSegment(runner, inv, c.plan, c.plan.steps.map((_, i) => i), [input], known)
   const outputs = spec.outputs.map((o, i) => {

@@ -58,7 +58,7 @@ export async function chainCase(catalog: Catalog, chain: ChainCase['chain'], poi
   const c = new ChainRegistry(catalog, null).get(chain)
   if (chain === 'tile-heatmap') {
     const bytes = tileBytes(points)
-    const prepared = await prepareInput(bytes, 'mvt', 'mvt', TILE)
+    const prepared = await prepareInput(bytes, 'mvt', 'mvt', { tile: TILE })
     return { chain, points, plan: bindChain(c, TILE_PARAMS, catalog), write: (mem) => [writePrepared(mem, prepared)], bodyBytes: bytes.length }
   }
   const p = cityPoints(points)

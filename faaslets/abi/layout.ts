@@ -31,7 +31,7 @@
 //    64  f64   maxX
 //    72  f64   maxY
 //    80  u32×2 section[0]    {offset from region start, count}: the main table (offset = HEADER_SIZE)
-//    88  u32×2 section[1]    features: rings        {coordStart u32, coordCount u32, part u32, _ u32}
+//    88  u32×2 section[1]    features: rings        {coordStart u32, coordCount u32, part u32, member u32}
 //    96  u32×2 section[2]    features: coordinates  {x f64, y f64}
 //   104  u32×2 section[3]    features: properties   {key u32 (string), type u32, value f64}
 //   112  u32×2 section[4]    features: strings      offsets u32[count+1] then UTF-8 bytes
@@ -116,7 +116,7 @@ export const POINT_WEIGHT = 16;
 export const POINT_ID = 24;
 
 // FEATURES records
-export const FEATURE_STRIDE = 32;
+export const FEATURE_STRIDE = 40;
 export const FEATURE_ID = 0;
 export const FEATURE_GEOM_TYPE = 8;
 export const FEATURE_LAYER = 12;
@@ -124,29 +124,41 @@ export const FEATURE_RING_START = 16;
 export const FEATURE_RING_COUNT = 20;
 export const FEATURE_PROP_START = 24;
 export const FEATURE_PROP_COUNT = 28;
+export const FEATURE_ID_TYPE = 32;
 export const RING_STRIDE = 16;
 export const RING_COORD_START = 0;
 export const RING_COORD_COUNT = 4;
 export const RING_PART = 8;
+export const RING_MEMBER = 12;
 export const COORD_STRIDE = 16;
 export const PROP_STRIDE = 16;
 export const PROP_KEY = 0;
 export const PROP_TYPE = 4;
 export const PROP_VALUE = 8;
 
-// geometry types (GeoJSON names; a ring's `part` groups rings into the polygons of a MultiPolygon)
+// geometry types (GeoJSON names; a ring's `part` groups rings into the polygons of a MultiPolygon).
+// GEOM_NULL: `"geometry": null`, no rings. GEOM_COLLECTION: a GeometryCollection (not nested); each of its
+// rings has part = the member's index and member = the member's geometry type + MEMBER_POLYGON × the
+// polygon's index within a MultiPolygon member; a member with no rings (`[]`) keeps one empty ring with
+// MEMBER_EMPTY added. Outside a collection a ring's member is 0.
+export const GEOM_NULL = 0;
 export const GEOM_POINT = 1;
 export const GEOM_MULTIPOINT = 2;
 export const GEOM_LINESTRING = 3;
 export const GEOM_MULTILINESTRING = 4;
 export const GEOM_POLYGON = 5;
 export const GEOM_MULTIPOLYGON = 6;
+export const GEOM_COLLECTION = 7;
+export const MEMBER_EMPTY = 128;
+export const MEMBER_POLYGON = 256;
 
-// property value types (value f64 holds the number, 0/1, or the string index)
+// property value types (value f64 holds the number, 0/1, or the string index; PROP_JSON: an array or
+// object property, its JSON text as a string index)
 export const PROP_STRING = 1;
 export const PROP_NUMBER = 2;
 export const PROP_BOOL = 3;
 export const PROP_NULL = 4;
+export const PROP_JSON = 5;
 
 // CLUSTERS record
 export const CLUSTER_STRIDE = 40;

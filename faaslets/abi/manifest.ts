@@ -2,6 +2,7 @@
 // with types and defaults. Parameters are parsed here and nowhere else — the CLI, HTTP query strings and
 // chain YAML all hand raw values to parseParams, which packs them into the context's f64 slots.
 import { CTX_MAX_PARAMS } from './layout.js'
+import { resolveCrs } from './crs-names.js'
 import { fail } from '../../errors/index.js'
 
 export type RegionKindName = 'mvt' | 'points' | 'features' | 'clusters' | 'grid' | 'image'
@@ -18,7 +19,11 @@ export interface ParamSpec {
   max?: number
   /** enum: the accepted names; the slot holds the index */
   values?: string[]
-  /** crs: the EPSG codes accepted (ranges written as [lo, hi] pairs in crsRanges) */
+  /**
+   * crs: the EPSG codes accepted (ranges written as [lo, hi] pairs in crsRanges). The raw value may be a
+   * number, 'EPSG:n', 'n', 'urn:ogc:def:crs:EPSG::n' or a proj4 string equal to a known definition
+   * (crs-names.ts); the slot holds the code.
+   */
   crsRanges?: Array<[number, number]>
 }
 
@@ -84,10 +89,15 @@ export function parseParam(m: Manifest, p: ParamSpec, raw: unknown): number[] {
       return [i]
     }
     case 'crs': {
-      const code = parseCrs(raw)
-      if (code === null) throw bad(`expected an EPSG code like EPSG:3857, got ${JSON.stringify(raw)}`)
+      const r = resolveCrs(raw)
+      if (r.error !== undefined) throw bad(r.error)
+      const code = r.code
       const ok = (p.crsRanges ?? []).some(([lo, hi]) => code >= lo && code <= hi)
-      if (!ok) throw fail('E_BAD_PARAM', p.name, `EPSG:${code} is not supported by ${m.name} (${describeParam(p)})`)
+      if (!ok) {
+        // a URN or proj4 string says which code it turned out to be
+        const named = typeof raw === 'string' && !/^\s*(?:EPSG:)?\d+\s*$/i.test(raw) ? `${JSON.stringify(raw.trim())} is EPSG:${code}, which ` : `EPSG:${code} `
+        throw fail('E_BAD_PARAM', p.name, `${named}is not supported by ${m.name} (${describeParam(p)})`)
+      }
       return [code]
     }
     case 'bbox': {
@@ -102,17 +112,15 @@ export function parseParam(m: Manifest, p: ParamSpec, raw: unknown): number[] {
   }
 }
 
+/** A crs parameter's raw value as an EPSG code (see crs-names.ts for the forms), null if it is none. */
 export function parseCrs(raw: unknown): number | null {
-  if (typeof raw === 'number' && Number.isInteger(raw)) return raw
-  if (typeof raw !== 'string') return null
-  const m = /^(?:EPSG:)?(\d{4,5})$/i.exec(raw.trim())
-  return m ? Number(m[1]) : null
+  return resolveCrs(raw).code ?? null
 }
 
 export function describeParam(p: ParamSpec): string {
   switch (p.type) {
     case 'enum': return `one of ${(p.values ?? []).join(' | ')}`
-    case 'crs': return `EPSG code: ${(p.crsRanges ?? []).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ')}`
+    case 'crs': return `EPSG code (EPSG:n, n, urn:ogc:def:crs:EPSG::n, or a proj4 string equal to its definition): ${(p.crsRanges ?? []).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ')}`
     case 'bbox': return 'w,s,e,n'
     case 'bool': return 'true | false'
     default: {

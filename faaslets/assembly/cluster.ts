@@ -1,9 +1,10 @@
 // cluster: supercluster 9's hierarchical greedy clustering, producing what
 // `new Supercluster(opts).load(points).getClusters(bbox, zoom)` returns, in the same order.
 //
-// Input: one POINTS region (EPSG:4326 lon/lat or EPSG:3857 metres), or a FEATURES region whose Point
-// features are the points, in feature order, weighted by their numeric `weight` property (else 1);
-// MultiPoints, other geometries and empty Points are ignored.
+// Input: one POINTS region (EPSG:4326 lon/lat or EPSG:3857 metres), or a FEATURES region whose Point and
+// MultiPoint features are the points, in feature order, weighted by their numeric `weight` property (else
+// 1); other geometries are refused unless the `geometry` parameter says what they become
+// (cluster/feature-points.ts).
 // Output: one CLUSTERS region in the input's CRS; aux = zoom, extent = bbox (projected for EPSG:3857).
 //
 // Only levels maxZoom + 1 down to the requested zoom are built (supercluster builds all of them); each
@@ -12,13 +13,12 @@ import { alloc, enter, fail, inputCount, inputLen, inputPtr, output, param, para
 import { byteLength, check, count, create, crs, data, kind, section, sectionCount, setAux, setExtent } from "./lib/region";
 import {
   ABI_VERSION, CLUSTER_COUNT, CLUSTER_ID, CLUSTER_STRIDE, CLUSTER_WEIGHT, CLUSTER_X, CLUSTER_Y, COORD_STRIDE,
-  FEATURE_GEOM_TYPE, FEATURE_ID, FEATURE_PROP_COUNT, FEATURE_PROP_START, FEATURE_RING_COUNT, FEATURE_RING_START,
-  FEATURE_STRIDE, GEOM_POINT, HDR_BYTE_LENGTH, HEADER_SIZE, KIND_CLUSTERS, KIND_FEATURES, KIND_POINTS, POINT_ID,
-  POINT_STRIDE, POINT_WEIGHT, POINT_X, POINT_Y, PROP_KEY, PROP_NUMBER, PROP_STRIDE, PROP_TYPE, PROP_VALUE,
-  RING_COORD_COUNT, RING_COORD_START, RING_STRIDE, SEC_COORDS, SEC_PROPS, SEC_RINGS, SEC_STRINGS, STATUS_BAD_INPUT_KIND,
+  FEATURE_STRIDE, HDR_BYTE_LENGTH, HEADER_SIZE, KIND_CLUSTERS, KIND_FEATURES, KIND_POINTS, POINT_ID,
+  POINT_STRIDE, POINT_WEIGHT, POINT_X, POINT_Y, PROP_STRIDE, RING_STRIDE, SEC_STRINGS, STATUS_BAD_INPUT_KIND,
   STATUS_BAD_PARAM, STATUS_MALFORMED_INPUT, STATUS_OK, STATUS_TOO_LARGE, STATUS_UNSUPPORTED_CRS,
 } from "../abi/layout";
 import { KDTree, range } from "./cluster/kdbush";
+import { GEOMETRY_CENTROID, GEOMETRY_REFUSE, GEOMETRY_SKIP, GEOMETRY_VERTICES, refusal, refusedFeature, scanFeatures } from "./cluster/feature-points";
 import { ENTRY, E_ID, E_NUM, E_WEIGHT, E_X, E_Y, E_ZOOM, Level, buildTree, clusterLevel } from "./cluster/levels";
 import {
   SCALE, decode, encode, latY, lngX, metresX, metresY, toInt32, xLng, xMetres, yLat, yMetres,
@@ -33,7 +33,8 @@ const P_MAX_ZOOM = 4;
 const P_MIN_POINTS = 5;
 const P_NODE_SIZE = 6;
 const P_BBOX = 7;
-const P_COUNT: u32 = 11;
+const P_GEOMETRY = 11;
+const P_COUNT: u32 = 12;
 
 /** 2^24 points keeps every weighted-centre sum exact in f64 and every cluster id inside Int32. */
 const MAX_POINTS: u32 = 1 << 24;
@@ -84,9 +85,19 @@ export function gr_run(ctx: usize): i32 {
     return fail(ctx, STATUS_BAD_PARAM, "bbox must be four finite numbers w,s,e,n with s <= n");
   }
 
+  const geometry = param(ctx, P_GEOMETRY);
+  if (!(geometry == GEOMETRY_REFUSE || geometry == GEOMETRY_VERTICES || geometry == GEOMETRY_CENTROID || geometry == GEOMETRY_SKIP)) {
+    return fail(ctx, STATUS_BAD_PARAM, "geometry must be 0 (refuse), 1 (vertices), 2 (centroid) or 3 (skip)");
+  }
+
   // input points → level maxZoom + 1
-  const numPoints = k == KIND_POINTS ? count(r) : countPointFeatures(r);
-  if (numPoints == 0xffffffff) return fail(ctx, STATUS_MALFORMED_INPUT, "a Point feature's rings, coordinates or properties lie outside their sections");
+  const weightKey = k == KIND_FEATURES ? stringIndex(r, WEIGHT) : -1;
+  const scanned = k == KIND_POINTS ? <i64>count(r) : scanFeatures(r, <i32>geometry, weightKey, 0, 0, 0, 0);
+  if (scanned < 0) {
+    return fail(ctx, refusal.startsWith("is not") ? STATUS_BAD_INPUT_KIND : STATUS_MALFORMED_INPUT, "feature " + refusedFeature.toString() + " " + refusal);
+  }
+  if (scanned > <i64>MAX_POINTS) return fail(ctx, STATUS_TOO_LARGE, scanned.toString() + " points, cluster takes at most " + MAX_POINTS.toString());
+  const numPoints = <u32>scanned;
   if (numPoints > MAX_POINTS) return fail(ctx, STATUS_TOO_LARGE, numPoints.toString() + " points, cluster takes at most " + MAX_POINTS.toString());
   const np = <i32>numPoints;
   const size = <usize>max<i32>(np, 1);
@@ -98,7 +109,7 @@ export function gr_run(ctx: usize): i32 {
   const notProcessed = maxZoom + 1;
   const bad = k == KIND_POINTS
     ? readPoints(r, epsg, np, px, py, ids, dataA, notProcessed)
-    : readPointFeatures(r, epsg, px, py, ids, dataA, notProcessed);
+    : readFeaturePoints(r, <i32>geometry, weightKey, epsg, np, px, py, ids, dataA, notProcessed);
   if (bad >= 0) return fail(ctx, STATUS_MALFORMED_INPUT, "point " + bad.toString() + " has a non-finite coordinate");
 
   const tree = new KDTree(np, nodeSize);
@@ -197,69 +208,20 @@ function readPoints(r: usize, epsg: i32, n: i32, px: usize, py: usize, ids: usiz
   return -1;
 }
 
-/** The coordinate record of a Point feature, 0 if it has none, 1 if its ring/coordinate is out of bounds. */
-function pointCoord(r: usize, f: usize): usize {
-  const ringCount = load<u32>(f + FEATURE_RING_COUNT);
-  if (ringCount == 0) return 0;
-  const ringStart = load<u32>(f + FEATURE_RING_START);
-  if (<u64>ringStart + <u64>ringCount > <u64>sectionCount(r, SEC_RINGS)) return 1;
-  const ring = section(r, SEC_RINGS) + <usize>ringStart * RING_STRIDE;
-  const coordCount = load<u32>(ring + RING_COORD_COUNT);
-  if (coordCount == 0) return 0;
-  const coordStart = load<u32>(ring + RING_COORD_START);
-  if (<u64>coordStart + <u64>coordCount > <u64>sectionCount(r, SEC_COORDS)) return 1;
-  return section(r, SEC_COORDS) + <usize>coordStart * COORD_STRIDE;
-}
-
-/** Point features with a coordinate (one input point each), or 0xffffffff if one's indices are out of bounds. */
-function countPointFeatures(r: usize): u32 {
-  const nf = count(r);
-  const table = data(r);
-  let n: u32 = 0;
-  for (let i: u32 = 0; i < nf; i++) {
-    const f = table + <usize>i * FEATURE_STRIDE;
-    if (load<u32>(f + FEATURE_GEOM_TYPE) != GEOM_POINT) continue;
-    const c = pointCoord(r, f);
-    if (c == 1) return 0xffffffff;
-    if (<u64>load<u32>(f + FEATURE_PROP_START) + <u64>load<u32>(f + FEATURE_PROP_COUNT) > <u64>sectionCount(r, SEC_PROPS)) return 0xffffffff;
-    if (c != 0) n++;
-  }
-  return n;
-}
-
-function readPointFeatures(r: usize, epsg: i32, px: usize, py: usize, ids: usize, entries: usize, notProcessed: i32): i32 {
-  const nf = count(r);
-  const table = data(r);
-  const weightKey = stringIndex(r, WEIGHT);
-  const props = section(r, SEC_PROPS);
-  let i = 0;
-  for (let fi: u32 = 0; fi < nf; fi++) {
-    const f = table + <usize>fi * FEATURE_STRIDE;
-    if (load<u32>(f + FEATURE_GEOM_TYPE) != GEOM_POINT) continue;
-    const c = pointCoord(r, f);
-    if (c == 0) continue;
-    const x = load<f64>(c);
-    const y = load<f64>(c, 8);
+/** The features' points (cluster/feature-points.ts) as level maxZoom + 1; the index of a non-finite one, else -1. */
+function readFeaturePoints(r: usize, geometry: i32, weightKey: i64, epsg: i32, np: i32, px: usize, py: usize, ids: usize, entries: usize, notProcessed: i32): i32 {
+  const size = <usize>max<i32>(np, 1) << 3;
+  const xs = alloc(size, 8), ys = alloc(size, 8), ws = alloc(size, 8);
+  scanFeatures(r, geometry, weightKey, xs, ys, ws, ids);
+  for (let i = 0; i < np; i++) {
+    const x = load<f64>(xs + (<usize>i << 3));
+    const y = load<f64>(ys + (<usize>i << 3));
     if (!isFinite<f64>(x) || !isFinite<f64>(y)) return i;
-    let weight = 1.0;
-    const propStart = load<u32>(f + FEATURE_PROP_START);
-    const propCount = load<u32>(f + FEATURE_PROP_COUNT);
-    if (weightKey >= 0) { // bounds checked by countPointFeatures
-      for (let k: u32 = 0; k < propCount; k++) {
-        const pr = props + <usize>(propStart + k) * PROP_STRIDE;
-        if (load<u32>(pr + PROP_KEY) == <u32>weightKey && load<u32>(pr + PROP_TYPE) == PROP_NUMBER) {
-          weight = load<f64>(pr + PROP_VALUE);
-          break;
-        }
-      }
-    }
     const mx = epsg == 3857 ? metresX(x) : lngX(x);
     const my = epsg == 3857 ? metresY(y) : latY(y);
     store<f64>(px + (<usize>i << 3), mx);
     store<f64>(py + (<usize>i << 3), my);
-    store<f64>(ids + (<usize>i << 3), load<f64>(f + FEATURE_ID));
-    initEntry(entries + (<usize>i << 5), mx, my, weight, i, notProcessed);
-    i++;
+    initEntry(entries + (<usize>i << 5), mx, my, load<f64>(ws + (<usize>i << 3)), i, notProcessed);
   }
   return -1;
 }

@@ -1,20 +1,27 @@
 // mvt-decode: a Mapbox Vector Tile (2.1) → a FEATURES region in EPSG:4326, equal to @mapbox/vector-tile 3's
-// toGeoJSON(x, y, z) of every feature of every layer. It is also a validator: a tile that breaks the spec is
-// refused with STATUS_MALFORMED_INPUT and a message saying what is wrong and where — no partial output.
+// toGeoJSON(x, y, z) of every feature of every layer, and a second FEATURES region, "repairs", counting
+// what it tolerated or dropped (mvt/report.ts). Renderers read tiles through @mapbox/vector-tile, so by
+// default so does this: a spec violation it reads past is read the same way and counted (mvt/repairs.ts
+// has the rules). With `strict` it is a validator instead: a tile that breaks the spec is refused with
+// STATUS_MALFORMED_INPUT and a message saying what is wrong and where — no partial output. Both modes
+// refuse what @mapbox/vector-tile cannot read either (broken protobuf, a value it throws on, an extent of
+// 0, tags or coordinates that run past their field).
 //
 // Two passes over the tile, no growth or copying:
 //   1. mvt/scan.ts   validates everything and counts features, rings, coordinates, properties and strings
-//   2. mvt/write.ts  writes straight into the one region of exactly that size
+//                    (mvt/scan-lenient.ts: a feature read leniently)
+//   2. mvt/write.ts  writes straight into the one region of exactly that size (mvt/write-lenient.ts)
 //
 // Choices where the spec leaves room (tests/faaslets/mvt-decode.test.ts pins each one):
-//   - UNKNOWN (0) geometry type: the feature is skipped ("decoders MAY ignore" it); a missing type field is
-//     an error ("a feature MUST contain a type field").
-//   - Geometry is checked against the 2.1 command grammar for every layer, version 1 or 2; polygon winding
-//     (first ring exterior, positive area) only for version 2 layers, since version 1 never specified it.
+//   - UNKNOWN (0) geometry type: the feature is skipped ("decoders MAY ignore" it); strict mode refuses a
+//     missing type field ("a feature MUST contain a type field").
+//   - Strict mode checks geometry against the 2.1 command grammar for every layer, version 1 or 2; polygon
+//     winding (first ring exterior, positive area) only for version 2 layers, since version 1 never
+//     specified it. Lenient mode judges every ring against the first one's winding, as classifyRings does.
 //   - Zero-area rings are kept or dropped exactly as classifyRings does (they are a SHOULD NOT).
-//   - Unknown fields: extensions of Tile (16..8191) and Layer (16+) are skipped; anything else unknown, in
-//     Feature or Value too, is an error, as are repeated singular fields (name, version, extent, id, type,
-//     tags, geometry) and duplicated layer names.
+//   - Unknown fields: extensions of Tile (16..8191) and Layer (16+) are skipped; strict mode refuses
+//     anything else unknown, in Feature or Value too, repeated singular fields (name, version, extent, id,
+//     type, tags, geometry) and duplicated layer names.
 //   - Not checked: ring self-intersection and hole containment (a MUST, but not checkable in linear time).
 //
 // Output strings, in tile order: each layer's name, then its keys, then its string values.
@@ -27,6 +34,8 @@ import {
 } from "../abi/layout";
 import * as E from "./mvt/errors";
 import * as R from "./mvt/reader";
+import * as C from "./mvt/repairs";
+import { writeReport } from "./mvt/report";
 import * as S from "./mvt/scan";
 import * as W from "./mvt/write";
 
@@ -48,6 +57,10 @@ export function gr_run(ctx: usize): i32 {
   if (!(xf >= 0 && xf < n && xf == Math.floor(xf))) return fail(ctx, STATUS_BAD_PARAM, "x must be an integer in [0, 2^z), got " + xf.toString());
   if (!(yf >= 0 && yf < n && yf == Math.floor(yf))) return fail(ctx, STATUS_BAD_PARAM, "y must be an integer in [0, 2^z), got " + yf.toString());
   const z = <u32>zf, x = <u32>xf, y = <u32>yf;
+  const strictParam = param(ctx, 3);
+  if (strictParam != 0 && strictParam != 1) return fail(ctx, STATUS_BAD_PARAM, "strict must be 0 or 1, got " + strictParam.toString());
+  C.reset(strictParam == 1);
+  R.fieldZeroAllowed = !C.strict;
 
   const start = data(r);
   const end = start + <usize>count(r);
@@ -72,7 +85,9 @@ export function gr_run(ctx: usize): i32 {
   W.writeTile(z, x, y);
   if (!W.complete()) return fail(ctx, STATUS_INTERNAL, "pass 2 disagrees with the counts of pass 1");
   if (S.nCoords > 0) setExtent(out, W.minX, W.minY, W.maxX, W.maxY);
+  const report = writeReport(<i32>z, x, y);
   output(ctx, out, <usize>byteLength(out));
+  output(ctx, report, <usize>byteLength(report));
   return STATUS_OK;
 }
 

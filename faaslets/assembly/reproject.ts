@@ -1,15 +1,20 @@
-// reproject: moves the coordinates of one points or features region from one CRS to another (EPSG:4326,
-// 3857, 3035 and the WGS84 UTM zones; formulas and constants ported from proj4 2.22, see proj/). The output
-// is a copy of the input region with new x/y (points: every record's x, y; features: the coordinates
-// section), crs = `to` and the extent recomputed; every other byte is the input's.
+// reproject: moves the coordinates of one points or features region from one CRS to another; formulas and
+// constants ported from proj4 2.22, see proj/ (proj/crs.ts lists the CRSs: EPSG:4326, 3857, 3035, the WGS84
+// and ETRS89 UTM zones, Lambert conformal conic 2154 and 3034, Albers 5070 and 3338, polar stereographic
+// 3413, 3995, 3031, 3976, 3032 and UPS 5041/5042). The output is a copy of the input region with new x/y
+// (points: every record's x, y; features: the coordinates section), crs = `to` and the extent recomputed;
+// every other byte is the input's.
 //
-// Params (manifest order): to (EPSG code), from (EPSG code, 0 = the region's own crs header).
+// Params (manifest order): to (EPSG code), from (EPSG code, 0 = the region's own crs header). The host
+// turns 'EPSG:n', URNs and proj4 strings into these codes (faaslets/abi/crs-names.ts).
 //
 // Points proj4 cannot project keep their record, with the coordinates proj4 gives them: (NaN, NaN) where
-// its projection refuses (3857 within 1e-10 rad of a pole, 3035 at the antipode of its centre) and
-// (Infinity, Infinity) where its transverse Mercator gives up (UTM ~90° from the zone's meridian).
-// Non-finite input coordinates, which proj4 throws on, give (NaN, NaN). The extent covers the finite
-// coordinates only (NaN if there are none). With from == to the coordinates are copied bit for bit.
+// its projection refuses (3857 within 1e-10 rad of a pole, 3035 at the antipode of its centre, a polar
+// stereographic at the opposite pole) and (Infinity, Infinity) where its transverse Mercator gives up
+// (UTM ~90° from the zone's meridian). One departure: where proj4's Albers inverse does not converge
+// (points far outside the cone) proj4 answers latitude 0 and reproject NaN (proj/aea.ts). Non-finite input
+// coordinates, which proj4 throws on, give (NaN, NaN). The extent covers the finite coordinates only (NaN
+// if there are none). With from == to the coordinates are copied bit for bit.
 import { alloc, enter, fail, inputCount, inputLen, inputPtr, output, param, paramCount } from "./lib/ctx";
 import { byteLength, check, count, crs, kind, section, sectionCount, setExtent, stride } from "./lib/region";
 import {

@@ -10,10 +10,13 @@ import { readFeatures, writeFeatures } from './features.js'
 import { featuresToCsv } from './features-csv.js'
 import { gridToJson, imageToPng, pngToImage, writeGridJson } from './grid.js'
 import { gunzipTile, readMvt, writeMvt, type TileAddress } from './mvt.js'
-import { pointsFromCsv, pointsFromGeoJSON, pointsToCsv, pointsToGeoJSON, readPoints, writePoints, type PointArrays } from './points.js'
+import { pointsFromCsv, pointsFromGeoJSON, pointsToCsv, pointsToGeoJSON, readPoints, writePoints, type CarriedProperties, type GeometryAsPoints, type PointArrays, type PointsInput } from './points.js'
+import { csvFeatures, readCsvTable } from './csv.js'
+import { crsMember, crsOfGeoJSON } from './geojson-crs.js'
+import { GEOTIFF_MEDIA_TYPE, gridToGeoTiff } from './geotiff.js'
 
 export type InputFormat = 'mvt' | 'geojson' | 'csv' | 'ndjson' | 'grid' | 'png' | 'region'
-export type OutputFormat = 'png' | 'geojson' | 'grid' | 'mvt' | 'csv' | 'region'
+export type OutputFormat = 'png' | 'geojson' | 'grid' | 'tiff' | 'mvt' | 'csv' | 'region'
 
 /** A region itself as a body or a file: no parsing at all, validated and copied in as it is. */
 export const REGION_MEDIA_TYPE = 'application/vnd.graticule.region'
@@ -22,6 +25,7 @@ export const MEDIA_TYPES: Record<OutputFormat, string> = {
   png: 'image/png',
   geojson: 'application/geo+json',
   grid: 'application/json',
+  tiff: GEOTIFF_MEDIA_TYPE,
   mvt: 'application/vnd.mapbox-vector-tile',
   csv: 'text/csv; charset=utf-8',
   region: REGION_MEDIA_TYPE,
@@ -43,11 +47,12 @@ export function outputFormatFromPath(path: string): OutputFormat {
   const p = path.toLowerCase()
   if (p.endsWith('.png')) return 'png'
   if (p.endsWith('.grid.json')) return 'grid'
+  if (p.endsWith('.tif') || p.endsWith('.tiff')) return 'tiff'
   if (p.endsWith('.geojson') || p.endsWith('.json')) return 'geojson'
   if (p.endsWith('.csv')) return 'csv'
   if (p.endsWith('.mvt') || p.endsWith('.pbf')) return 'mvt'
   if (p.endsWith('.region')) return 'region'
-  throw fail('E_BAD_FORMAT', path, 'unknown extension; use .png, .geojson/.json, .grid.json, .csv, .mvt or .region')
+  throw fail('E_BAD_FORMAT', path, 'unknown extension; use .png, .geojson/.json, .grid.json, .tif (GeoTIFF), .csv, .mvt or .region')
 }
 
 /** Content type (without parameters) → input format. */
@@ -81,8 +86,8 @@ export const INPUT_MEDIA_TYPES = ['application/vnd.mapbox-vector-tile', 'applica
 /** An input parsed and checked, ready to be written into any memory (parse once, write per mode). */
 export type PreparedInput =
   | { kind: 'mvt'; bytes: Uint8Array; tile?: TileAddress }
-  | { kind: 'points'; points: PointArrays }
-  | { kind: 'features'; json: unknown }
+  | { kind: 'points'; points: PointsInput }
+  | { kind: 'features'; json: unknown; crs: number }
   | { kind: 'grid'; json: unknown }
   | { kind: 'image'; png: Uint8Array }
   | { kind: 'region'; bytes: Uint8Array; count: number }
@@ -118,8 +123,28 @@ export function pointsFromNdjson(b: Uint8Array): PointArrays {
   return pointsFromGeoJSON({ type: 'FeatureCollection', features })
 }
 
+/** How to read an input beyond its bytes and format. */
+export interface InputOptions {
+  /** the tile an MVT input is */
+  tile?: TileAddress
+  /** EPSG code of coordinates the input does not name itself (CSV, GeoJSON without `crs`); default 4326 */
+  crs?: number
+  /** what a feature that is not a point becomes when the input is read as points (default refuse) */
+  geometry?: GeometryAsPoints
+  /** CSV delimiter (default: sniffed) */
+  delimiter?: string
+}
+
+/** The input's CRS: the one a GeoJSON `crs` member names, else the declared one, else 4326; both must agree. */
+function inputCrs(json: unknown, declared: number | undefined): number {
+  const own = json === undefined ? undefined : crsOfGeoJSON(json)
+  if (own !== undefined && declared !== undefined && own !== declared) throw fail('E_BAD_PARAM', 'from', `EPSG:${declared} was declared, but the GeoJSON's crs member says EPSG:${own}`)
+  return own ?? declared ?? 4326
+}
+
 /** Parses bytes of `format` into what a region of kind `want` holds; refuses what cannot become one. */
-export async function prepareInput(bytes: Uint8Array, format: InputFormat, want: RegionKindName, tile?: TileAddress): Promise<PreparedInput> {
+export async function prepareInput(bytes: Uint8Array, format: InputFormat, want: RegionKindName, opts: InputOptions = {}): Promise<PreparedInput> {
+  const tile = opts.tile
   const wrong = () => fail('E_BAD_FORMAT', format, `a ${format} body cannot become ${want} input`)
   if (format === 'region') {
     const own = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice()
@@ -131,13 +156,22 @@ export async function prepareInput(bytes: Uint8Array, format: InputFormat, want:
     case 'mvt':
       if (format !== 'mvt') throw wrong()
       return { kind: 'mvt', bytes: await gunzipTile(bytes), tile }
-    case 'points':
-      if (format === 'geojson') return { kind: 'points', points: pointsFromGeoJSON(parseJson(bytes)) }
-      if (format === 'csv') return { kind: 'points', points: pointsFromCsv(text(bytes)) }
-      if (format === 'ndjson') return { kind: 'points', points: pointsFromNdjson(bytes) }
-      throw wrong()
+    case 'points': {
+      let points: PointsInput
+      if (format === 'geojson') {
+        const json = parseJson(bytes)
+        points = { ...pointsFromGeoJSON(json, { geometry: opts.geometry }), crs: inputCrs(json, opts.crs) }
+      } else if (format === 'csv') points = { ...pointsFromCsv(text(bytes), opts.delimiter), crs: inputCrs(undefined, opts.crs) }
+      else if (format === 'ndjson') points = { ...pointsFromNdjson(bytes), crs: inputCrs(undefined, opts.crs) }
+      else throw wrong()
+      return { kind: 'points', points }
+    }
     case 'features':
-      if (format === 'geojson') return { kind: 'features', json: parseJson(bytes) }
+      if (format === 'geojson') {
+        const json = parseJson(bytes)
+        return { kind: 'features', json, crs: inputCrs(json, opts.crs) }
+      }
+      if (format === 'csv') return { kind: 'features', json: { type: 'FeatureCollection', features: csvFeatures(readCsvTable(text(bytes), opts.delimiter)) }, crs: inputCrs(undefined, opts.crs) }
       throw wrong()
     case 'grid':
       if (format === 'grid' || format === 'geojson') return { kind: 'grid', json: parseJson(bytes) }
@@ -155,7 +189,7 @@ export function writePrepared(mem: RegionMemory, p: PreparedInput): Descriptor {
   switch (p.kind) {
     case 'mvt': return writeMvt(mem, p.bytes, p.tile)
     case 'points': return writePoints(mem, p.points)
-    case 'features': return writeFeatures(mem, p.json)
+    case 'features': return writeFeatures(mem, p.json, { crs: p.crs })
     case 'grid': return writeGridJson(mem, p.json)
     case 'image': return pngToImage(mem, p.png)
     case 'region': {
@@ -174,10 +208,30 @@ export function preparedSize(p: PreparedInput): number {
   return 0
 }
 
+/** How to write an output beyond its format. */
+export interface OutputOptions {
+  /** what the input's conversion to points carried beside the region (put back on points outputs) */
+  carried?: CarriedProperties
+  /** strict RFC 7946 GeoJSON: coordinates other than EPSG:4326 are refused rather than named in a crs member */
+  rfc7946?: boolean
+}
+
+/** The input's carried properties, for encodeOutput. */
+export function carriedOf(p: PreparedInput): CarriedProperties | undefined {
+  return p.kind === 'points' ? p.points.carried : undefined
+}
+
 /** Encodes an output region as `as` (the one copy out). */
-export function encodeOutput(bytes: Uint8Array, d: Descriptor, as: OutputFormat): Uint8Array {
-  const kind = checkRegion(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), d.ptr, d.len).kind
-  const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v))
+export function encodeOutput(bytes: Uint8Array, d: Descriptor, as: OutputFormat, opts: OutputOptions = {}): Uint8Array {
+  const header = checkRegion(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), d.ptr, d.len)
+  const kind = header.kind
+  const json = (v: object) => {
+    if (as === 'geojson' && header.crs !== 4326) {
+      if (opts.rfc7946) throw fail('E_CANNOT_CARRY', `EPSG:${header.crs} coordinates`, 'RFC 7946 GeoJSON, which is WGS84 lon/lat only (reproject to EPSG:4326, or leave out rfc7946 to have the crs named)')
+      if (header.crs !== 0) v = { type: (v as { type: string }).type, crs: crsMember(header.crs), ...v }
+    }
+    return new TextEncoder().encode(JSON.stringify(v))
+  }
   switch (as) {
     case 'region': {
       const h = checkRegion(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), d.ptr, d.len)
@@ -189,15 +243,18 @@ export function encodeOutput(bytes: Uint8Array, d: Descriptor, as: OutputFormat)
     case 'grid':
       if (kind === L.KIND_GRID) return json(gridToJson(bytes, d))
       break
+    case 'tiff':
+      if (kind === L.KIND_GRID) return gridToGeoTiff(bytes, d)
+      break
     case 'mvt':
       if (kind === L.KIND_MVT) return readMvt(bytes, d).bytes
       break
     case 'csv':
-      if (kind === L.KIND_POINTS) return new TextEncoder().encode(pointsToCsv(readPoints(bytes, d)))
-      if (kind === L.KIND_FEATURES) return new TextEncoder().encode(featuresToCsv(readFeatures(bytes, d)))
+      if (kind === L.KIND_POINTS) return new TextEncoder().encode(pointsToCsv(readPoints(bytes, d), opts.carried))
+      if (kind === L.KIND_FEATURES) return new TextEncoder().encode(featuresToCsv(readFeatures(bytes, d), header.crs))
       break
     case 'geojson':
-      if (kind === L.KIND_POINTS) return json(pointsToGeoJSON(readPoints(bytes, d)))
+      if (kind === L.KIND_POINTS) return json(pointsToGeoJSON(readPoints(bytes, d), opts.carried))
       if (kind === L.KIND_FEATURES) return json(readFeatures(bytes, d))
       if (kind === L.KIND_CLUSTERS) return json(clustersToGeoJSON(readClusters(bytes, d)))
       break

@@ -1,18 +1,24 @@
 // FEATURES regions ↔ GeoJSON FeatureCollections.
 //
-//   main table  one record per feature: id f64 (NaN = none), geomType, layer (string index, NO_LAYER = none),
-//               ringStart/ringCount into rings, propStart/propCount into properties
-//   rings       coordStart/coordCount into coordinates, part
+//   main table  one record per feature: id f64 + idType (none | number | string index), geomType, layer
+//               (string index, NO_LAYER = none), ringStart/ringCount into rings, propStart/propCount
+//   rings       coordStart/coordCount into coordinates, part, member (GeometryCollections)
 //   coordinates x, y f64
-//   properties  key (string index), type (string | number | bool | null), value f64 (number, 0/1, string index)
+//   properties  key (string index), type (string | number | bool | null | json), value f64 (number, 0/1,
+//               string index; json: the string index of an array's or object's JSON text)
 //   strings     offsets u32[count + 1], relative to the first byte after them, then the UTF-8 bytes
 //
 // How geometries map to rings (a ring is any run of coordinates; `part` numbers the members of a Multi*):
+//   null                           no rings
 //   Point, MultiPoint, LineString  one ring holding all positions, part 0
 //   MultiLineString                one ring per line, part = the line's index
 //   Polygon                        one ring per linear ring (exterior first), part 0
 //   MultiPolygon                   one ring per linear ring, part = the polygon's index
+//   GeometryCollection             its members' rings in order, part = the member's index, member = its
+//                                  type (+ MEMBER_POLYGON × polygon index; + MEMBER_EMPTY for a `[]` member)
 // A feature's `layer` is carried as the foreign member "layer" (mvt-decode sets it to the tile layer's name).
+// Everything a FeatureCollection holds comes back out, in order, or the write is refused with where and why
+// (positions with altitude, nested GeometryCollections); a feature's `bbox` is derived, so not kept.
 import * as L from '../abi/layout.js'
 import { checkRegion, createRegion, type Descriptor, type RegionMemory } from '../abi/region.js'
 import { fail } from '../../errors/index.js'
@@ -27,13 +33,15 @@ export type Geometry =
   | { type: 'MultiLineString'; coordinates: Position[][] }
   | { type: 'Polygon'; coordinates: Position[][] }
   | { type: 'MultiPolygon'; coordinates: Position[][][] }
-export type PropertyValue = string | number | boolean | null
+export type SimpleGeometry = Geometry
+export type AnyGeometry = Geometry | { type: 'GeometryCollection'; geometries: Geometry[] }
+export type PropertyValue = string | number | boolean | null | PropertyValue[] | { [key: string]: PropertyValue }
 
 export interface Feature {
   type: 'Feature'
-  id?: number
+  id?: number | string
   layer?: string
-  geometry: Geometry
+  geometry: AnyGeometry | null
   properties: Record<string, PropertyValue>
 }
 
@@ -48,8 +56,8 @@ export interface WriteFeaturesOptions {
   tile?: { z: number; x: number; y: number }
 }
 
-const GEOM_NAMES = ['', 'Point', 'MultiPoint', 'LineString', 'MultiLineString', 'Polygon', 'MultiPolygon'] as const
-const GEOM_CODES: Record<string, number> = Object.fromEntries(GEOM_NAMES.map((n, i) => [n, i]).slice(1))
+const GEOM_NAMES = ['null', 'Point', 'MultiPoint', 'LineString', 'MultiLineString', 'Polygon', 'MultiPolygon', 'GeometryCollection'] as const
+const GEOM_CODES: Record<string, number> = Object.fromEntries(GEOM_NAMES.map((n, i) => [n, i]))
 
 // ─── region → GeoJSON ────────────────────────────────────────────────────────────────────────────────
 
@@ -86,6 +94,7 @@ export function readFeatures(bytes: Uint8Array, d: Descriptor): FeatureCollectio
     // arrays built by push stay packed (new Array(n) makes holey ones, slower for every later reader)
     const lines: Position[][] = []
     const parts: number[] = []
+    const members: number[] = []
     for (let r = 0; r < ringCount; r++) {
       const ra = rAt + (ringStart + r) * (L.RING_STRIDE >> 2)
       const start = u32[ra], n = u32[ra + 1]
@@ -94,12 +103,16 @@ export function readFeatures(bytes: Uint8Array, d: Descriptor): FeatureCollectio
       for (let k = cAt + start * 2, end = k + n * 2; k < end; k += 2) line.push([f64[k], f64[k + 1]])
       lines.push(line)
       parts.push(u32[ra + 2])
+      members.push(u32[ra + 3])
     }
     // members in the usual GeoJSON order: type, id, layer, geometry, properties
     const feature = { type: 'Feature' } as Feature
-    if (!Number.isNaN(id)) feature.id = id
+    const idType = u32[(at + L.FEATURE_ID_TYPE) >> 2]
+    if (idType === L.PROP_NUMBER) feature.id = id
+    else if (idType === L.PROP_STRING) feature.id = string(id, `feature ${i} id`)
+    else if (idType !== 0) throw fail('E_BAD_REGION', `feature ${i}: unknown id type ${idType}`)
     if (layer !== NO_LAYER) feature.layer = string(layer, `feature ${i} layer`)
-    feature.geometry = toGeometry(type, lines, parts, i)
+    feature.geometry = type === L.GEOM_COLLECTION ? toCollection(lines, parts, members, i) : type === L.GEOM_NULL ? nullGeometry(lines, i) : toGeometry(type, lines, parts, i)
     feature.properties = {}
     for (let p = 0; p < propCount; p++) {
       const pa = pAt + (propStart + p) * L.PROP_STRIDE
@@ -111,6 +124,7 @@ export function readFeatures(bytes: Uint8Array, d: Descriptor): FeatureCollectio
         ptype === L.PROP_STRING ? string(v, `feature ${i} property "${key}"`) :
         ptype === L.PROP_BOOL ? v !== 0 :
         ptype === L.PROP_NULL ? null :
+        ptype === L.PROP_JSON ? parseJsonProperty(string(v, `feature ${i} property "${key}"`), i, key) :
         badPropType(ptype, i)
       // a key "__proto__" must become a property, not the object's prototype
       if (key === '__proto__') Object.defineProperty(feature.properties, key, { value, enumerable: true, writable: true, configurable: true })
@@ -119,6 +133,39 @@ export function readFeatures(bytes: Uint8Array, d: Descriptor): FeatureCollectio
     features.push(feature)
   }
   return { type: 'FeatureCollection', features }
+}
+
+function parseJsonProperty(text: string, i: number, key: string): PropertyValue {
+  try {
+    return JSON.parse(text) as PropertyValue
+  } catch {
+    throw fail('E_BAD_REGION', `feature ${i}: property "${key}" holds JSON that does not parse`)
+  }
+}
+
+function nullGeometry(lines: Position[][], i: number): null {
+  if (lines.length) throw fail('E_BAD_REGION', `feature ${i}: a null geometry has no rings, found ${lines.length}`)
+  return null
+}
+
+/** A GeometryCollection's rings back into its members: a member is a run of rings with one `part`. */
+function toCollection(lines: Position[][], parts: number[], members: number[], i: number): AnyGeometry {
+  const geometries: Geometry[] = []
+  for (let r = 0; r < lines.length;) {
+    const type = members[r] % L.MEMBER_EMPTY
+    const empty = (members[r] & L.MEMBER_EMPTY) !== 0
+    let end = r + 1
+    while (end < lines.length && parts[end] === parts[r]) end++
+    if (type < L.GEOM_POINT || type > L.GEOM_MULTIPOLYGON) throw fail('E_BAD_REGION', `feature ${i}: collection member type ${type}`)
+    const polygonOf = members.slice(r, end).map((m) => Math.floor(m / L.MEMBER_POLYGON))
+    geometries.push(empty ? emptyGeometry(type) : toGeometry(type, lines.slice(r, end), polygonOf, i))
+    r = end
+  }
+  return { type: 'GeometryCollection', geometries }
+}
+
+function emptyGeometry(type: number): Geometry {
+  return { type: GEOM_NAMES[type], coordinates: [] } as unknown as Geometry
 }
 
 function badPropType(t: number, i: number): never {
@@ -177,26 +224,34 @@ function readStrings(bytes: Uint8Array, at: number, count: number, regionEnd: nu
 // ─── GeoJSON → region ────────────────────────────────────────────────────────────────────────────────
 
 /**
- * Writes a GeoJSON FeatureCollection into a new FEATURES region (the one copy in). Every geometry type but
- * GeometryCollection; properties must be strings, numbers, booleans or null; ids must be numbers; a string
- * foreign member `layer` is kept. Anything else, or malformed GeoJSON, is E_BAD_GEOJSON — nothing is
- * dropped silently. (`properties: null` reads back as `{}`: the region has no null property set.)
+ * Writes a GeoJSON FeatureCollection into a new FEATURES region (the one copy in). Every geometry type,
+ * GeometryCollection (not nested) and null included; ids numbers or strings; properties of every JSON type
+ * (arrays and objects as their JSON text); a string foreign member `layer` is kept. Anything else, or
+ * malformed GeoJSON, is E_BAD_GEOJSON with where — nothing is dropped silently. (`properties: null` reads
+ * back as `{}`: the region has no null property set.)
  */
 export function writeFeatures(mem: RegionMemory, json: unknown, opts: WriteFeaturesOptions = {}): Descriptor {
   const features = checkCollection(json)
   const strings = new StringTable()
   let nRings = 0, nCoords = 0, nProps = 0
   const layers = new Uint32Array(features.length)
+  const jsonText = new Map<object, string>()
   for (let i = 0; i < features.length; i++) {
     const f = features[i]
     const g = f.geometry
     nRings += ringCount(g)
     nCoords += coordCount(g)
     layers[i] = f.layer === undefined ? NO_LAYER : strings.add(f.layer)
+    if (typeof f.id === 'string') strings.add(f.id)
     for (const key in f.properties) {
       strings.add(key)
       const v = f.properties[key]
       if (typeof v === 'string') strings.add(v)
+      else if (v !== null && typeof v === 'object') {
+        const text = JSON.stringify(v)
+        jsonText.set(v, text)
+        strings.add(text)
+      }
       nProps++
     }
   }
@@ -220,12 +275,12 @@ export function writeFeatures(mem: RegionMemory, json: unknown, opts: WriteFeatu
 
   let ring = 0, coord = 0, prop = 0
   let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity
-  const addRing = (line: Position[], part: number) => {
+  const addRing = (line: Position[], part: number, member: number) => {
     const ra = (rAt >> 2) + ring * 4
     u32[ra] = coord
     u32[ra + 1] = line.length
     u32[ra + 2] = part
-    u32[ra + 3] = 0
+    u32[ra + 3] = member
     for (const [x, y] of line) {
       const k = (cAt >> 3) + coord * 2
       f64[k] = x
@@ -238,30 +293,44 @@ export function writeFeatures(mem: RegionMemory, json: unknown, opts: WriteFeatu
     }
     ring++
   }
+  // `member` is 0 outside a collection; inside, the member's type (+ MEMBER_POLYGON × polygon index)
+  const addGeometry = (g: Geometry, part: number, member: number) => {
+    const inCollection = member !== 0
+    switch (g.type) {
+      case 'Point': addRing([g.coordinates], part, member); break
+      case 'MultiPoint': case 'LineString': addRing(g.coordinates, part, member); break
+      case 'MultiLineString': g.coordinates.forEach((line, k) => addRing(line, inCollection ? part : k, member)); break
+      case 'Polygon': g.coordinates.forEach((line) => addRing(line, part, member)); break
+      case 'MultiPolygon': g.coordinates.forEach((poly, k) => poly.forEach((line) => addRing(line, inCollection ? part : k, member + (inCollection ? k * L.MEMBER_POLYGON : 0)))); break
+    }
+  }
   for (let i = 0; i < n; i++) {
     const f = features[i]
     const g = f.geometry
     const at = fAt + i * L.FEATURE_STRIDE
-    f64[(at + L.FEATURE_ID) >> 3] = f.id ?? NaN
-    u32[(at + L.FEATURE_GEOM_TYPE) >> 2] = GEOM_CODES[g.type]
+    f64[(at + L.FEATURE_ID) >> 3] = typeof f.id === 'number' ? f.id : typeof f.id === 'string' ? strings.index(f.id) : NaN
+    u32[(at + L.FEATURE_ID_TYPE) >> 2] = typeof f.id === 'number' ? L.PROP_NUMBER : typeof f.id === 'string' ? L.PROP_STRING : 0
+    u32[(at + L.FEATURE_ID_TYPE + 4) >> 2] = 0
+    u32[(at + L.FEATURE_GEOM_TYPE) >> 2] = GEOM_CODES[g === null ? 'null' : g.type]
     u32[(at + L.FEATURE_LAYER) >> 2] = layers[i]
     u32[(at + L.FEATURE_RING_START) >> 2] = ring
     u32[(at + L.FEATURE_PROP_START) >> 2] = prop
-    switch (g.type) {
-      case 'Point': addRing([g.coordinates], 0); break
-      case 'MultiPoint': case 'LineString': addRing(g.coordinates, 0); break
-      case 'MultiLineString': g.coordinates.forEach((line, k) => addRing(line, k)); break
-      case 'Polygon': g.coordinates.forEach((line) => addRing(line, 0)); break
-      case 'MultiPolygon': g.coordinates.forEach((poly, k) => poly.forEach((line) => addRing(line, k))); break
-    }
+    if (g?.type === 'GeometryCollection') {
+      g.geometries.forEach((m, k) => {
+        const type = GEOM_CODES[m.type]
+        if (ringCount(m) === 0) addRing([], k, type + L.MEMBER_EMPTY)
+        else addGeometry(m, k, type)
+      })
+    } else if (g) addGeometry(g, 0, 0)
     u32[(at + L.FEATURE_RING_COUNT) >> 2] = ring - u32[(at + L.FEATURE_RING_START) >> 2]
     for (const key in f.properties) {
       const v = f.properties[key]
       const pa = pAt + prop * L.PROP_STRIDE
       u32[(pa + L.PROP_KEY) >> 2] = strings.index(key)
       u32[(pa + L.PROP_TYPE) >> 2] =
-        typeof v === 'string' ? L.PROP_STRING : typeof v === 'number' ? L.PROP_NUMBER : typeof v === 'boolean' ? L.PROP_BOOL : L.PROP_NULL
-      f64[(pa + L.PROP_VALUE) >> 3] = typeof v === 'string' ? strings.index(v) : typeof v === 'number' ? v : v === true ? 1 : 0
+        typeof v === 'string' ? L.PROP_STRING : typeof v === 'number' ? L.PROP_NUMBER : typeof v === 'boolean' ? L.PROP_BOOL : v === null ? L.PROP_NULL : L.PROP_JSON
+      f64[(pa + L.PROP_VALUE) >> 3] =
+        typeof v === 'string' ? strings.index(v) : typeof v === 'number' ? v : v === true ? 1 : v === false || v === null ? 0 : strings.index(jsonText.get(v)!)
       prop++
     }
     u32[(at + L.FEATURE_PROP_COUNT) >> 2] = prop - u32[(at + L.FEATURE_PROP_START) >> 2]
@@ -276,20 +345,25 @@ export function writeFeatures(mem: RegionMemory, json: unknown, opts: WriteFeatu
   return { ptr: r.ptr, len: r.len }
 }
 
-function ringCount(g: Geometry): number {
+/** Rings a geometry takes (a collection's `[]` members keep one empty ring each). */
+function ringCount(g: AnyGeometry | null): number {
+  if (g === null) return 0
   switch (g.type) {
     case 'Point': case 'MultiPoint': case 'LineString': return 1
     case 'MultiLineString': case 'Polygon': return g.coordinates.length
     case 'MultiPolygon': return g.coordinates.reduce((n, p) => n + p.length, 0)
+    case 'GeometryCollection': return g.geometries.reduce((n, m) => n + Math.max(1, ringCount(m)), 0)
   }
 }
 
-function coordCount(g: Geometry): number {
+function coordCount(g: AnyGeometry | null): number {
+  if (g === null) return 0
   switch (g.type) {
     case 'Point': return 1
     case 'MultiPoint': case 'LineString': return g.coordinates.length
     case 'MultiLineString': case 'Polygon': return g.coordinates.reduce((n, l) => n + l.length, 0)
     case 'MultiPolygon': return g.coordinates.reduce((n, p) => n + p.reduce((m, l) => m + l.length, 0), 0)
+    case 'GeometryCollection': return g.geometries.reduce((n, m) => n + coordCount(m), 0)
   }
 }
 
@@ -340,24 +414,41 @@ function checkFeature(f: unknown, where: string): void {
   const o = f as Record<string, unknown>
   if (!o || typeof o !== 'object' || Array.isArray(o)) bad(where, 'expected a Feature object')
   if (o.type !== 'Feature') bad(where, `expected type "Feature", got ${JSON.stringify(o.type)}`)
-  if (o.id !== undefined && (typeof o.id !== 'number' || !Number.isFinite(o.id))) bad(`${where}.id`, `ids must be finite numbers here, got ${JSON.stringify(o.id)}`)
+  if (o.id !== undefined && typeof o.id !== 'string' && (typeof o.id !== 'number' || !Number.isFinite(o.id))) bad(`${where}.id`, `an id is a string or a finite number, got ${JSON.stringify(o.id)}`)
   if (o.layer !== undefined && typeof o.layer !== 'string') bad(`${where}.layer`, `expected a string, got ${JSON.stringify(o.layer)}`)
   if (!('properties' in o)) bad(where, 'a Feature needs a properties member (an object or null)')
   const props = (o.properties ?? {}) as Record<string, unknown>
   if (typeof props !== 'object' || Array.isArray(props)) bad(`${where}.properties`, 'expected an object or null')
-  for (const key in props) {
-    const v = props[key]
-    const ok = v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))
-    if (!ok) bad(`${where}.properties.${key}`, `values must be strings, finite numbers, booleans or null, got ${JSON.stringify(v)}`)
+  for (const key in props) checkValue(props[key], `${where}.properties.${key}`)
+  if (!('geometry' in o)) bad(where, 'a Feature needs a geometry member (a geometry or null)')
+  if (o.geometry === null) return
+  const g = o.geometry as { type?: unknown; geometries?: unknown }
+  if (g && typeof g === 'object' && g.type === 'GeometryCollection') {
+    checkList(g.geometries, `${where}.geometry.geometries`, (m, w) => {
+      if ((m as { type?: unknown })?.type === 'GeometryCollection') bad(w, 'a GeometryCollection inside a GeometryCollection cannot be carried (flatten it)')
+      checkGeometry(m, w)
+    })
+  } else checkGeometry(g, `${where}.geometry`)
+}
+
+/** A property value JSON can hold (numbers finite), so that its JSON text is the value. */
+function checkValue(v: unknown, where: string): void {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) bad(where, `numbers must be finite, got ${v}`)
+    return
   }
-  checkGeometry(o.geometry, `${where}.geometry`)
+  if (Array.isArray(v)) return v.forEach((x, i) => checkValue(x, `${where}[${i}]`))
+  if (typeof v === 'object') {
+    for (const k in v) checkValue((v as Record<string, unknown>)[k], `${where}.${k}`)
+    return
+  }
+  bad(where, `values must be what JSON holds, got ${typeof v}`)
 }
 
 function checkGeometry(g: unknown, where: string): void {
   const o = g as { type?: unknown; coordinates?: unknown }
-  if (o === null) bad(where, 'null geometries are not supported by the features region')
   if (!o || typeof o !== 'object' || Array.isArray(o)) bad(where, 'expected a geometry object')
-  if (o.type === 'GeometryCollection') bad(where, 'GeometryCollection is not supported by the features region')
   const c = o.coordinates
   switch (o.type) {
     case 'Point': return checkPosition(c, `${where}.coordinates`)
@@ -380,7 +471,7 @@ function checkList(c: unknown, where: string, item: (x: unknown, where: string) 
 
 function checkPosition(p: unknown, where: string): void {
   if (!Array.isArray(p) || p.length < 2) bad(where, `a position is [x, y], got ${JSON.stringify(p)}`)
-  if (p.length > 2) bad(where, `positions with more than two values (altitude) are not supported, got ${JSON.stringify(p)}`)
+  if (p.length > 2) bad(where, `positions with more than two values (altitude) cannot be carried, got ${JSON.stringify(p)}`)
   if (typeof p[0] !== 'number' || typeof p[1] !== 'number' || !Number.isFinite(p[0]) || !Number.isFinite(p[1])) bad(where, `a position holds two finite numbers, got ${JSON.stringify(p)}`)
 }
 

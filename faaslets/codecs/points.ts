@@ -1,7 +1,8 @@
-// POINTS regions ↔ arrays, GeoJSON Point features and CSV (`lon,lat[,weight]` with a header row).
+// POINTS regions ↔ arrays, GeoJSON features and CSV; what a points region cannot hold is carried beside it.
 import * as L from '../abi/layout.js'
 import { checkRegion, createRegion, type Descriptor, type RegionMemory } from '../abi/region.js'
 import { fail } from '../../errors/index.js'
+import { coordinate, propertyValue, readCsvTable } from './csv.js'
 
 export interface PointArrays {
   x: Float64Array
@@ -61,36 +62,118 @@ export function readPoints(bytes: Uint8Array, d: Descriptor): PointArrays {
 interface GeoJsonFeature {
   type: 'Feature'
   id?: number | string
-  geometry: { type: string; coordinates: unknown } | null
+  geometry: { type: string; coordinates?: unknown; geometries?: unknown[] } | null
   properties: Record<string, unknown> | null
 }
 
+/** What a feature that is not one point becomes in a points region: refused (the default), each vertex, or the mean of its vertices (turf.centroid). */
+export const GEOMETRY_AS_POINTS = ['refuse', 'vertices', 'centroid'] as const
+export type GeometryAsPoints = (typeof GEOMETRY_AS_POINTS)[number]
+
 /**
- * Point and MultiPoint features of a FeatureCollection (or a bare Feature/geometry) as points. Weight
- * comes from the `weightProperty` (default `weight`, then `value`), else 1; ids from the feature id when
- * numeric, else the feature's index. Other geometry types are skipped and counted.
+ * What a points region cannot hold, kept beside it by the boundary: for each point id, the feature's own
+ * id (when the region's id is its index) and its other properties. encodeOutput puts them back on the
+ * points a faaslet returns, so a points → points faaslet (filter, scale, snap, reproject) drops nothing.
  */
-export function pointsFromGeoJSON(json: unknown, weightProperty = 'weight'): PointArrays & { skipped: number } {
+export interface CarriedProperties {
+  keys: string[]
+  byId: Map<number, { id?: number | string; values: unknown[] }>
+}
+
+export interface PointsInput extends PointArrays {
+  carried?: CarriedProperties
+}
+
+/**
+ * The features of a FeatureCollection (or a bare Feature/geometry) as points. A Point is one point; any
+ * other geometry follows `geometry` (refuse | vertices | centroid; a MultiPoint's vertices are its points,
+ * so `refuse` takes them too). Weight comes from the `weightProperty` (default `weight`, then `value`), else 1.
+ * Ids are the feature ids when they are numbers and unique, else the feature's index (its own id carried).
+ * Properties other than the weight are carried (CarriedProperties).
+ */
+export function pointsFromGeoJSON(json: unknown, opts: { geometry?: GeometryAsPoints; weightProperty?: string } = {}): PointsInput {
+  const geometry = opts.geometry ?? 'refuse'
+  const weightProperty = opts.weightProperty ?? 'weight'
   const features = asFeatures(json)
+  const numericIds = new Set<number>()
+  let indexIds = false
+  for (const f of features) {
+    if (typeof f.id !== 'number' || numericIds.has(f.id)) { indexIds = true; break }
+    numericIds.add(f.id)
+  }
   const xs: number[] = [], ys: number[] = [], ws: number[] = [], ids: number[] = []
-  let skipped = 0
+  const keys: string[] = [], keyIndex = new Map<string, number>()
+  const byId = new Map<number, { id?: number | string; values: unknown[] }>()
   features.forEach((f, index) => {
-    const g = f.geometry
-    if (!g) { skipped++; return }
+    const positions = featurePositions(f, index, geometry)
     const props = f.properties ?? {}
-    const wRaw = props[weightProperty] ?? props.value
+    const wKey = weightProperty in props ? weightProperty : 'value' in props ? 'value' : null
+    const wRaw = wKey === null ? 1 : props[wKey]
     const w = typeof wRaw === 'number' && Number.isFinite(wRaw) ? wRaw : 1
-    const id = typeof f.id === 'number' ? f.id : index
-    const coords = g.type === 'Point' ? [g.coordinates] : g.type === 'MultiPoint' ? (g.coordinates as unknown[]) : null
-    if (!coords) { skipped++; return }
-    for (const c of coords) {
-      if (!Array.isArray(c) || c.length < 2 || typeof c[0] !== 'number' || typeof c[1] !== 'number' || !Number.isFinite(c[0]) || !Number.isFinite(c[1])) {
-        throw fail('E_BAD_GEOJSON', `feature ${index}: a position must be [number, number], got ${JSON.stringify(c)}`)
-      }
-      xs.push(c[0]); ys.push(c[1]); ws.push(w); ids.push(id)
+    const id = indexIds ? index : (f.id as number)
+    const values: unknown[] = []
+    for (const k in props) {
+      if (k === wKey && typeof props[k] === 'number') continue
+      if (!keyIndex.has(k)) { keyIndex.set(k, keys.length); keys.push(k) }
+      values[keyIndex.get(k)!] = props[k]
     }
+    byId.set(id, indexIds && f.id !== undefined ? { id: f.id, values } : { values })
+    for (const [x, y] of positions) { xs.push(x); ys.push(y); ws.push(w); ids.push(id) }
   })
-  return { x: Float64Array.from(xs), y: Float64Array.from(ys), weight: Float64Array.from(ws), id: Float64Array.from(ids), crs: 4326, skipped }
+  const carried = keys.length > 0 || (indexIds && features.some((f) => f.id !== undefined)) ? { keys, byId } : undefined
+  return { x: Float64Array.from(xs), y: Float64Array.from(ys), weight: Float64Array.from(ws), id: Float64Array.from(ids), crs: 4326, carried }
+}
+
+/** The positions a feature stands for as points (see pointsFromGeoJSON). */
+function featurePositions(f: GeoJsonFeature, index: number, geometry: GeometryAsPoints): [number, number][] {
+  const g = f.geometry
+  const where = `features[${index}]`
+  if (g === null || g === undefined) {
+    if (geometry === 'refuse') throw fail('E_CANNOT_CARRY', `${where} (a null geometry)`, 'a points region: it has no position (geometry=vertices or centroid gives it none)')
+    return []
+  }
+  if (g.type === 'Point') return [position(g.coordinates, where)]
+  if (g.type !== 'MultiPoint' && geometry === 'refuse') {
+    throw fail('E_CANNOT_CARRY', `${where} (a ${g.type})`, 'a points region: say how with geometry=vertices (each vertex) or geometry=centroid (the mean of its vertices)')
+  }
+  const vertices: [number, number][] = []
+  collectVertices(g, `${where}.geometry`, vertices)
+  if (g.type === 'MultiPoint' || geometry === 'vertices') return vertices
+  if (vertices.length === 0) return []
+  let sx = 0, sy = 0
+  for (const [x, y] of vertices) { sx += x; sy += y }
+  return [[sx / vertices.length, sy / vertices.length]]
+}
+
+/** Every position once (a ring's closing position, which repeats its first, is left out — as turf's coordEach(excludeWrapCoord)). */
+function collectVertices(g: { type: string; coordinates?: unknown; geometries?: unknown[] }, where: string, out: [number, number][]): void {
+  const c = g.coordinates as unknown[]
+  const line = (l: unknown, w: string, ring: boolean) => {
+    if (!Array.isArray(l)) throw fail('E_BAD_GEOJSON', `${w}: expected an array of positions`)
+    const n = ring && l.length > 1 ? l.length - 1 : l.length
+    for (let i = 0; i < n; i++) out.push(position(l[i], `${w}[${i}]`))
+  }
+  const list = (v: unknown, w: string) => {
+    if (!Array.isArray(v)) throw fail('E_BAD_GEOJSON', `${w}: expected an array`)
+    return v
+  }
+  switch (g.type) {
+    case 'Point': out.push(position(c, `${where}.coordinates`)); break
+    case 'MultiPoint': case 'LineString': line(c, `${where}.coordinates`, false); break
+    case 'MultiLineString': list(c, `${where}.coordinates`).forEach((l, i) => line(l, `${where}.coordinates[${i}]`, false)); break
+    case 'Polygon': list(c, `${where}.coordinates`).forEach((l, i) => line(l, `${where}.coordinates[${i}]`, true)); break
+    case 'MultiPolygon': list(c, `${where}.coordinates`).forEach((p, i) => list(p, `${where}.coordinates[${i}]`).forEach((l, j) => line(l, `${where}.coordinates[${i}][${j}]`, true))); break
+    case 'GeometryCollection': list(g.geometries, `${where}.geometries`).forEach((m, i) => collectVertices(m as typeof g, `${where}.geometries[${i}]`, out)); break
+    default: throw fail('E_BAD_GEOJSON', `${where}.type: unknown geometry type ${JSON.stringify(g.type)}`)
+  }
+}
+
+function position(c: unknown, where: string): [number, number] {
+  if (!Array.isArray(c) || c.length < 2 || typeof c[0] !== 'number' || typeof c[1] !== 'number' || !Number.isFinite(c[0]) || !Number.isFinite(c[1])) {
+    throw fail('E_BAD_GEOJSON', `${where}: a position must be [number, number], got ${JSON.stringify(c)}`)
+  }
+  if (c.length > 2) throw fail('E_BAD_GEOJSON', `${where}: positions with more than two values (altitude) cannot be carried, got ${JSON.stringify(c)}`)
+  return [c[0], c[1]]
 }
 
 export function asFeatures(json: unknown): GeoJsonFeature[] {
@@ -104,46 +187,71 @@ export function asFeatures(json: unknown): GeoJsonFeature[] {
     return j.features as GeoJsonFeature[]
   }
   if (j.type === 'Feature') return [j as GeoJsonFeature]
-  if (typeof j.type === 'string' && 'coordinates' in j) return [{ type: 'Feature', geometry: j as GeoJsonFeature['geometry'], properties: {} }]
+  if (typeof j.type === 'string' && ('coordinates' in j || 'geometries' in j)) return [{ type: 'Feature', geometry: j as GeoJsonFeature['geometry'], properties: {} }]
   throw fail('E_BAD_GEOJSON', `unsupported GeoJSON type ${JSON.stringify(j.type)}`)
 }
 
-export function pointsToGeoJSON(p: PointArrays): object {
+/** Points as GeoJSON Point features, with what the boundary carried for them put back (CarriedProperties). */
+export function pointsToGeoJSON(p: PointArrays, carried?: CarriedProperties): object {
   const features = []
   for (let i = 0; i < p.x.length; i++) {
-    features.push({ type: 'Feature', id: p.id[i], geometry: { type: 'Point', coordinates: [p.x[i], p.y[i]] }, properties: { weight: p.weight[i] } })
+    const row = carried?.byId.get(p.id[i])
+    const properties: Record<string, unknown> = { weight: p.weight[i] }
+    if (row) carried!.keys.forEach((k, j) => { if (j in row.values) properties[k] = row.values[j] })
+    features.push({ type: 'Feature', id: row?.id ?? p.id[i], geometry: { type: 'Point', coordinates: [p.x[i], p.y[i]] }, properties })
   }
   return { type: 'FeatureCollection', features }
 }
 
-/** CSV with a header row naming lon/lat (or x/y, longitude/latitude) and optionally weight/value, id. */
-export function pointsFromCsv(text: string): PointArrays {
-  const lines = text.split(/\r?\n/)
-  const header = (lines[0] ?? '').split(',').map((s) => s.trim().toLowerCase())
-  const col = (...names: string[]) => header.findIndex((h) => names.includes(h))
-  const ix = col('lon', 'lng', 'longitude', 'x')
-  const iy = col('lat', 'latitude', 'y')
-  const iw = col('weight', 'value', 'w')
-  const iid = col('id')
-  if (ix < 0 || iy < 0) throw fail('E_BAD_CSV', 1, `header must name lon and lat columns, got "${lines[0] ?? ''}"`)
-  const xs: number[] = [], ys: number[] = [], ws: number[] = [], ids: number[] = []
-  for (let li = 1; li < lines.length; li++) {
-    const line = lines[li].trim()
-    if (!line) continue
-    const cells = line.split(',')
-    const x = Number(cells[ix]), y = Number(cells[iy])
-    if (!Number.isFinite(x) || !Number.isFinite(y) || cells[ix]?.trim() === '' || cells[iy]?.trim() === '') {
-      throw fail('E_BAD_CSV', li + 1, `lon/lat must be numbers, got "${line}"`)
+/**
+ * CSV (faaslets/codecs/csv.ts reads it) as points: the weight column (weight/value/w) is the weight, an
+ * `id` column of unique numbers is the id; otherwise ids are row indexes. Every other column is carried.
+ */
+export function pointsFromCsv(text: string, delimiter?: string): PointsInput {
+  const t = readCsvTable(text, delimiter)
+  const names = t.columns.map((c) => c.trim().toLowerCase())
+  const iw = ['weight', 'value', 'w'].map((n) => names.indexOf(n)).find((i) => i >= 0) ?? -1
+  const iid = names.indexOf('id')
+  const idValues = iid >= 0 ? t.rows.map((row) => row[iid].trim() === '' ? NaN : Number(row[iid])) : []
+  const idsUsable = iid >= 0 && idValues.every((v) => Number.isFinite(v)) && new Set(idValues).size === idValues.length
+  const keep = t.columns.map((_, i) => i).filter((i) => i !== t.x && i !== t.y && i !== iw && !(idsUsable && i === iid))
+  const n = t.rows.length
+  const p: PointsInput = pointArrays(n)
+  const byId = new Map<number, { values: unknown[] }>()
+  for (let r = 0; r < n; r++) {
+    const row = t.rows[r]
+    p.x[r] = coordinate(t, r, t.x)
+    p.y[r] = coordinate(t, r, t.y)
+    if (iw >= 0 && row[iw].trim() !== '') {
+      const w = Number(row[iw])
+      if (!Number.isFinite(w)) throw fail('E_BAD_CSV', `${t.lines[r]}, column ${iw + 1} (${t.columns[iw]})`, `a weight must be a number, got ${JSON.stringify(row[iw])}`)
+      p.weight[r] = w
     }
-    const w = iw >= 0 && cells[iw] !== undefined && cells[iw].trim() !== '' ? Number(cells[iw]) : 1
-    if (!Number.isFinite(w)) throw fail('E_BAD_CSV', li + 1, `weight must be a number, got "${cells[iw]}"`)
-    xs.push(x); ys.push(y); ws.push(w); ids.push(iid >= 0 ? Number(cells[iid]) || xs.length - 1 : xs.length - 1)
+    p.id[r] = idsUsable ? idValues[r] : r
+    if (keep.length) byId.set(p.id[r], { values: keep.map((i) => propertyValue(row[i])) })
   }
-  return { x: Float64Array.from(xs), y: Float64Array.from(ys), weight: Float64Array.from(ws), id: Float64Array.from(ids), crs: 4326 }
+  if (keep.length) p.carried = { keys: keep.map((i) => t.columns[i]), byId }
+  return p
 }
 
-export function pointsToCsv(p: PointArrays): string {
-  const rows = ['lon,lat,weight,id']
-  for (let i = 0; i < p.x.length; i++) rows.push(`${p.x[i]},${p.y[i]},${p.weight[i]},${p.id[i]}`)
+/** Points as CSV: lon,lat (x,y when the crs is projected),weight,id, then the carried columns. */
+export function pointsToCsv(p: PointArrays, carried?: CarriedProperties): string {
+  const keys = carried?.keys ?? []
+  const head = [...(p.crs === 4326 ? ['lon', 'lat'] : ['x', 'y']), 'weight', 'id']
+  const clash = keys.find((k) => head.includes(k))
+  const rows = [[...head, ...keys].map(csvField).join(',')]
+  for (let i = 0; i < p.x.length; i++) {
+    const row = carried?.byId.get(p.id[i])
+    const id = row?.id ?? p.id[i]
+    if (clash && row && row.values[keys.indexOf(clash)] !== undefined) throw fail('E_CANNOT_CARRY', `column "${clash}"`, 'CSV: it is also a coordinate, weight or id column')
+    rows.push([String(p.x[i]), String(p.y[i]), String(p.weight[i]), csvField(id), ...keys.map((_, j) => csvField(row?.values[j]))].join(','))
+  }
   return rows.join('\n') + '\n'
+}
+
+/** One CSV field: RFC 4180 quoting; null and undefined are empty; arrays and objects as JSON. */
+export function csvField(v: unknown): string {
+  if (v === null || v === undefined) return ''
+  const s = typeof v === 'object' ? JSON.stringify(v) : String(v)
+  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s
 }

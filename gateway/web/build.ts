@@ -11,11 +11,15 @@ const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = resolve(HERE, '../..')
 export const WEB_OUT = join(ROOT, 'dist', 'web')
 
-/** Host code the page shares imports pngjs for PNG files, which the page never reads or writes: a stand-in. */
+/**
+ * Host code the page shares imports pngjs for PNG files, which the page never reads or writes: a stand-in.
+ * It reads CSV with csv-parse, whose browser build carries its own Buffer.
+ */
 const browserStandIns: Plugin = {
   name: 'browser-stand-ins',
   setup(b) {
     b.onResolve({ filter: /^pngjs$/ }, () => ({ path: join(HERE, 'runtime/stand-ins/pngjs.ts') }))
+    b.onResolve({ filter: /^csv-parse\/sync$/ }, (a) => b.resolve('csv-parse/browser/esm/sync', { kind: a.kind, resolveDir: a.resolveDir }))
     b.onResolve({ filter: /^node:/ }, (a) => ({ errors: [{ text: `${a.path} (imported by ${a.importer}) cannot run in the browser` }] }))
   },
 }

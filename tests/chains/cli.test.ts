@@ -256,7 +256,7 @@ describe('graticule exec h3-bin and h3-cells = h3-js 4.5.0', () => {
   it('h3-bin: polygons cannot be CSV rows: refused with the reason, nothing written', async () => {
     const r = await results.h3CsvPolygons
     expect(r.code).not.toBe(0)
-    expect(lines(r.stderr)).toEqual([expect.stringMatching(/E_BAD_FORMAT.*feature 0 is a Polygon: a CSV row holds one point/)])
+    expect(lines(r.stderr)).toEqual([expect.stringMatching(/E_CANNOT_CARRY: features\[0\] \(a Polygon\) cannot be carried into CSV: a row holds one point/)])
     expect(existsSync(at('polygons.csv'))).toBe(false)
   })
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import Supercluster from 'supercluster'
+import { centroid, lineString } from '@turf/turf'
 import { LocalRunner } from '../../dataplane/local-runner.js'
 import type { RawParams } from '../../faaslets/abi/manifest.js'
 import { readHeader, type Descriptor, type RegionMemory } from '../../faaslets/abi/region.js'
@@ -291,33 +292,47 @@ describe('cluster = supercluster getClusters, every zoom, real data', () => {
 })
 
 describe('cluster inputs and errors', () => {
-  it('a features region clusters its Point features by their weight property; other geometries are ignored', () => {
+  it('a features region clusters its Points and MultiPoints by their weight property; lines are refused unless `geometry` says what they become', () => {
     const p = ZIPS()
     const list: Feature[] = []
-    const points: PointFeature[] = [] // what supercluster is given: the Point features only
+    // what supercluster is given for each `geometry` mode: MultiPoints as their positions, lines as asked
+    const points: Record<'refuse' | 'vertices' | 'centroid' | 'skip', PointFeature[]> = { refuse: [], vertices: [], centroid: [], skip: [] }
+    const everyMode = (f: PointFeature) => Object.values(points).forEach((list) => list.push(f))
+    const point = (id: number, at: number[], weight: number): PointFeature => ({ type: 'Feature', id, properties: { weight }, geometry: { type: 'Point', coordinates: at as [number, number] } })
     for (let i = 0; i < 5000; i++) {
       const k = i * 8
       const at: [number, number] = [p.x[k], p.y[k]]
       if (i % 7 === 3) {
-        list.push({ type: 'Feature', id: 1e6 + i, geometry: { type: 'MultiPoint', coordinates: [at, [at[0] + 0.01, at[1]]] }, properties: { weight: 5 } })
+        const second: [number, number] = [at[0] + 0.01, at[1]]
+        list.push({ type: 'Feature', id: 1e6 + i, geometry: { type: 'MultiPoint', coordinates: [at, second] }, properties: { weight: 5 } })
+        everyMode(point(1e6 + i, at, 5))
+        everyMode(point(1e6 + i, second, 5))
       } else if (i % 11 === 5) {
-        list.push({ type: 'Feature', id: 2e6 + i, geometry: { type: 'LineString', coordinates: [at, [at[0] + 1, at[1] + 1]] }, properties: {} })
+        const line: [number, number][] = [at, [at[0] + 1, at[1] + 1], [at[0] + 2, at[1]]]
+        list.push({ type: 'Feature', id: 2e6 + i, geometry: { type: 'LineString', coordinates: line }, properties: {} })
+        for (const v of line) points.vertices.push(point(2e6 + i, v, 1))
+        points.centroid.push(point(2e6 + i, centroid(lineString(line)).geometry.coordinates, 1))
       } else {
         // weight from the `weight` property, else 1; other properties around it must not confuse the lookup
         const weight = i % 5 === 0 ? 1 : (i % 13) + 0.25
         const properties: Feature['properties'] = i % 5 === 0 ? { name: `zip ${p.id[k]}` } : { name: `zip ${p.id[k]}`, weight, open: true }
         list.push({ type: 'Feature', id: p.id[k], geometry: { type: 'Point', coordinates: at }, properties })
-        points.push({ type: 'Feature', id: p.id[k], properties: { weight }, geometry: { type: 'Point', coordinates: at } })
+        everyMode(point(p.id[k], at, weight))
       }
     }
     const fc = { type: 'FeatureCollection' as const, features: list }
-    const index = new Supercluster({
-      map: (props: { weight: number }) => ({ weight: props.weight }),
-      reduce: (acc: { weight: number }, props: { weight: number }) => { acc.weight += props.weight },
-    }).load(points as never)
-    for (const zoom of [0, 3, 6, 9, 17]) {
-      const got = runOn((mem) => writeFeatures(mem, fc), { zoom })
-      expect(differences(index.getClusters(WORLD, zoom), got, true), `zoom ${zoom}`).toEqual([])
+    const refused = errorOf(() => runOn((mem) => writeFeatures(mem, fc), { zoom: 3 }))
+    expect(refused.code).toBe('E_FAASLET_BAD_INPUT_KIND')
+    expect(refused.message).toMatch(/feature 5 is not a Point or MultiPoint: say what it becomes with geometry=vertices or geometry=centroid/)
+    for (const mode of ['vertices', 'centroid', 'skip'] as const) {
+      const index = new Supercluster({
+        map: (props: { weight: number }) => ({ weight: props.weight }),
+        reduce: (acc: { weight: number }, props: { weight: number }) => { acc.weight += props.weight },
+      }).load(points[mode] as never)
+      for (const zoom of [0, 3, 6, 9, 17]) {
+        const got = runOn((mem) => writeFeatures(mem, fc), { zoom, geometry: mode })
+        expect(differences(index.getClusters(WORLD, zoom), got, true), `${mode}, zoom ${zoom}`).toEqual([])
+      }
     }
     // a Point whose ring index lies outside the rings section is malformed input, not a trap
     const broken = errorOf(() => runOn((mem) => {
@@ -325,7 +340,7 @@ describe('cluster inputs and errors', () => {
       const table = d.ptr + readHeader(mem.view(), d.ptr).sections[0].offset
       mem.view().setUint32(table + L.FEATURE_RING_START, 1 << 30, true)
       return d
-    }, { zoom: 3 }))
+    }, { zoom: 3, geometry: 'vertices' }))
     expect(broken.code).toBe('E_FAASLET_MALFORMED_INPUT')
   })
 
@@ -354,10 +369,11 @@ describe('cluster inputs and errors', () => {
     expect(errorOf(() => cluster(ok, {})).code).toBe('E_MISSING_PARAM')
     // packed slots skip the manifest's checks: the faaslet still refuses what it cannot use
     const packed = (slots: number[]) => runOn((mem) => writePoints(mem, ok), new Float64Array(slots))
-    expect(errorOf(() => packed([3, 40, 512, 0, 16, 2, NaN, -180, -85, 180, 85])).code).toBe('E_FAASLET_BAD_PARAM')
-    expect(errorOf(() => packed([3, 40, 512, 0, 16, 2, 64, NaN, -85, 180, 85])).code).toBe('E_FAASLET_BAD_PARAM')
+    expect(errorOf(() => packed([3, 40, 512, 0, 16, 2, NaN, -180, -85, 180, 85, 0])).code).toBe('E_FAASLET_BAD_PARAM')
+    expect(errorOf(() => packed([3, 40, 512, 0, 16, 2, 64, NaN, -85, 180, 85, 0])).code).toBe('E_FAASLET_BAD_PARAM')
+    expect(errorOf(() => packed([3, 40, 512, 0, 16, 2, 64, -180, -85, 180, 85, 4])).code).toBe('E_FAASLET_BAD_PARAM')
     expect(errorOf(() => packed([3])).code).toBe('E_FAASLET_BAD_PARAM')
-    expect(packed([3, 40, 512, 0, 16, 2, 64, -180, -85, 180, 85]).zoom).toBe(3)
+    expect(packed([3, 40, 512, 0, 16, 2, 64, -180, -85, 180, 85, 0]).zoom).toBe(3)
     const nan = pointArrays(3)
     nan.y[1] = NaN
     expect(errorOf(() => cluster(nan, { zoom: 1 })).code).toBe('E_FAASLET_MALFORMED_INPUT')

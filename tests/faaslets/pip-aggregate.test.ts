@@ -177,11 +177,34 @@ describe('where the points come from', () => {
       { type: 'Feature', properties: { weight: 2.5 }, geometry: { type: 'MultiPoint', coordinates: [[1, 1], [2, 2], [9, 9]] } },
       { type: 'Feature', properties: { weight: 'heavy' }, geometry: { type: 'Point', coordinates: [3, 3] } },
       { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [0, 2] } },
-      { type: 'Feature', properties: { weight: 4 }, geometry: { type: 'LineString', coordinates: [[1, 1], [2, 2]] } },
     ]
     const out = aggregate({ type: 'FeatureCollection', features })
     expect(out.features).toHaveLength(1)
     expect(out.features[0].properties).toEqual({ count: 4, sum: 2.5 + 2.5 + 1 + 1 })
+  })
+
+  it('a line, a collection or a null geometry is refused with its index, not skipped', () => {
+    const square: PolygonFeature = { type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]]] } }
+    const others: Feature['geometry'][] = [
+      { type: 'LineString', coordinates: [[1, 1], [2, 2]] },
+      { type: 'MultiLineString', coordinates: [[[1, 1], [2, 2]]] },
+      { type: 'GeometryCollection', geometries: [{ type: 'Point', coordinates: [1, 1] }] },
+      null,
+    ]
+    for (const geometry of others) {
+      const fc = { type: 'FeatureCollection' as const, features: [square, { type: 'Feature' as const, properties: {}, geometry: { type: 'Point' as const, coordinates: [1, 1] as Position } }, { type: 'Feature' as const, properties: {}, geometry }] }
+      let code = ''
+      let message = ''
+      try {
+        aggregate(fc)
+      } catch (e) {
+        code = (e as { code: string }).code
+        message = (e as Error).message
+      }
+      expect(code, JSON.stringify(geometry)).toBe('E_FAASLET_BAD_INPUT_KIND')
+      expect(message).toMatch(/input 0: feature 2 is not a polygon or points/)
+    }
+    expect(rt.arena.bytesInUse).toBe(0)
   })
 
   it('points whose coordinates are not finite lie in no polygon (and never trap)', () => {
@@ -197,8 +220,7 @@ describe('the output region', () => {
     type: 'FeatureCollection',
     features: [
       { type: 'Feature', id: 7, layer: 'parcels', geometry: { type: 'Polygon', coordinates: [square(0, 0, 10), square(2, 2, 2)] }, properties: { name: 'A', area: 96, ok: true, none: null, count: 99, sum: 'old' } },
-      { type: 'Feature', layer: 'road', geometry: { type: 'LineString', coordinates: [[0, 0], [5, 5]] }, properties: { name: 'dropped' } },
-      { type: 'Feature', geometry: { type: 'MultiPolygon', coordinates: [[square(20, 0, 5)], [square(30, 0, 5), square(31, 1, 2)]] }, properties: { name: 'B' } },
+      { type: 'Feature', id: 'B-2', geometry: { type: 'MultiPolygon', coordinates: [[square(20, 0, 5)], [square(30, 0, 5), square(31, 1, 2)]] }, properties: { name: 'B', tags: { zoning: ['R1', 'R2'] } } },
       { type: 'Feature', id: 3, layer: 'sensors', geometry: { type: 'Point', coordinates: [1, 1] }, properties: { weight: 2, label: 'only on a point' } },
       { type: 'Feature', layer: 'sensors', geometry: { type: 'Point', coordinates: [3, 3] }, properties: { weight: 5 } }, // in A's hole
       { type: 'Feature', layer: 'sensors', geometry: { type: 'Point', coordinates: [32, 2] }, properties: { weight: 7 } }, // in B's second hole
@@ -209,12 +231,12 @@ describe('the output region', () => {
 
   it('holds the polygons in input order with ids, layers, rings and properties, plus count and sum (replacing old ones)', () => {
     const out = run((mem) => [writeFeatures(mem, collection, { crs: 3857, tile: { z: 5, x: 3, y: 9 } })])
-    const [a, , b, , , , , empty] = collection.features
+    const [a, b, , , , , empty] = collection.features
     expect(out).toEqual({
       type: 'FeatureCollection',
       features: [
         { ...a, properties: { name: 'A', area: 96, ok: true, none: null, count: 1, sum: 2 } },
-        { ...b, properties: { name: 'B', count: 1, sum: 11 } },
+        { ...b, properties: { name: 'B', tags: { zoning: ['R1', 'R2'] }, count: 1, sum: 11 } },
         { ...empty, properties: { name: 'empty', count: 0, sum: 0 } },
       ],
     })
@@ -227,8 +249,8 @@ describe('the output region', () => {
       const h = readHeader(rt.arena.view(), out.ptr)
       expect([h.kind, h.crs, h.tileZ, h.tileX, h.tileY]).toEqual([L.KIND_FEATURES, 3857, 5, 3, 9])
       expect([h.minX, h.minY, h.maxX, h.maxY]).toEqual([0, 0, 35, 10])
-      // parcels, name, A, area, ok, none, count, sum, B, empty — not road, dropped, sensors, weight, label, old
-      expect(h.sections[L.SEC_STRINGS].count).toBe(10)
+      // parcels, name, A, area, ok, none, count, sum, B-2 (an id), B, tags, its JSON, empty — not sensors, weight, label, old
+      expect(h.sections[L.SEC_STRINGS].count).toBe(13)
     } finally {
       rt.release(inv)
     }

@@ -460,20 +460,20 @@ describe('errors', () => {
   const pts = sample(10, [0, 10], [40, 50], 9)
 
   it('an unsupported CRS is refused by the manifest parser (E_BAD_PARAM)', () => {
-    const e = codeOf(() => run(pts, { to: 'EPSG:2154' }))
+    const e = codeOf(() => run(pts, { to: 'EPSG:27700' }))
     expect(e.code).toBe('E_BAD_PARAM')
-    expect(e.message).toMatch(/EPSG:2154 is not supported/)
-    expect(codeOf(() => run(pts, { to: 'EPSG:3857', from: 'EPSG:2154' })).code).toBe('E_BAD_PARAM')
+    expect(e.message).toMatch(/EPSG:27700 is not supported/)
+    expect(codeOf(() => run(pts, { to: 'EPSG:3857', from: 'EPSG:27700' })).code).toBe('E_BAD_PARAM')
     expect(codeOf(() => run(pts, { to: 'EPSG:32661' })).code).toBe('E_BAD_PARAM') // zone 61 does not exist
     expect(codeOf(() => run(pts, {})).code).toBe('E_MISSING_PARAM')
   })
 
   it('an unsupported CRS that reaches the faaslet anyway (packed slots, region header) is E_FAASLET_UNSUPPORTED_CRS', () => {
-    expect(codeOf(() => run(pts, new Float64Array([2154, 0]))).code).toBe('E_FAASLET_UNSUPPORTED_CRS')
-    expect(codeOf(() => run(pts, new Float64Array([3857, 2154]))).code).toBe('E_FAASLET_UNSUPPORTED_CRS')
-    const e = codeOf(() => run(withCrs(pts, 2154), { to: 'EPSG:3857' }))
+    expect(codeOf(() => run(pts, new Float64Array([27700, 0]))).code).toBe('E_FAASLET_UNSUPPORTED_CRS')
+    expect(codeOf(() => run(pts, new Float64Array([3857, 27700]))).code).toBe('E_FAASLET_UNSUPPORTED_CRS')
+    const e = codeOf(() => run(withCrs(pts, 27700), { to: 'EPSG:3857' }))
     expect(e.code).toBe('E_FAASLET_UNSUPPORTED_CRS')
-    expect(e.message).toMatch(/EPSG:2154/)
+    expect(e.message).toMatch(/EPSG:27700/)
   })
 
   it('from that contradicts the region crs is E_FAASLET_BAD_PARAM naming both', () => {

@@ -18,14 +18,17 @@ export interface CliOptions {
   /** kill the process after this long (default 120 s): a hung CLI fails the test instead of hanging it */
   timeoutMs?: number
   env?: Record<string, string>
+  /** working directory (default the repository root) */
+  cwd?: string
 }
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   // vitest's own loader options must not leak into the child: it gets exactly tsx, like a user's shell
   const { NODE_OPTIONS: _drop, ...env } = process.env
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/cli.ts', ...args], {
-      cwd: REPO_ROOT,
+    // tsx and the CLI by absolute location, so that any working directory behaves like the repository root
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(REPO_ROOT, 'bin/cli.ts'), ...args], {
+      cwd: opts.cwd ?? REPO_ROOT,
       env: { ...env, NO_COLOR: '1', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -15,6 +15,8 @@ export let argA: u64 = 0;
 export let argB: u64 = 0;
 /** byte offset in the tile where the error was found */
 export let failedAt: usize = 0;
+/** lenient mode: a field key with field number 0 is read (and its field skipped), as pbf reads it */
+export let fieldZeroAllowed: bool = false;
 let tileStart: usize = 0;
 
 export const WIRE_VARINT: u32 = 0;
@@ -25,6 +27,15 @@ export const WIRE_FIXED32: u32 = 5;
 export function reset(start: usize): void {
   pos = start;
   tileStart = start;
+  failed = false;
+  code = 0;
+  argA = 0;
+  argB = 0;
+  failedAt = 0;
+}
+
+/** Forgets the error: lenient mode reads again, its own way, what the strict scan refused. */
+export function clear(): void {
   failed = false;
   code = 0;
   argA = 0;
@@ -196,7 +207,7 @@ function readLengthEndSlow(end: usize): usize {
   return pos + <usize>n;
 }
 
-/** Reads a field key; returns (field << 3 | wire type), or 0 after an error. */
+/** Reads a field key; returns (field << 3 | wire type), or 0 after an error (check `failed`: lenient mode reads key 0). */
 // @ts-ignore: decorator
 @inline export function readTag(end: usize): u32 {
   const p = pos;
@@ -213,7 +224,7 @@ function readLengthEndSlow(end: usize): usize {
 function readTagSlow(end: usize): u32 {
   const t = readVarint(end);
   if (failed) return 0;
-  if (t > 0xffffffff || (t >> 3) == 0) {
+  if (t > 0xffffffff || ((t >> 3) == 0 && !fieldZeroAllowed)) {
     fail(end, E.E_BAD_FIELD_KEY, t);
     return 0;
   }

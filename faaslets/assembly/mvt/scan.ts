@@ -10,23 +10,39 @@
 //             (it starts a polygon). This is @mapbox/vector-tile 3's classifyRings, decided here because it
 //             needs each ring's signed area before anything is written.
 //
+// Strict mode refuses the first spec violation. Lenient mode (the default) reads the tile as
+// @mapbox/vector-tile 3 does and counts each violation (mvt/repairs.ts): here for the tile and its layers,
+// in mvt/scan-lenient.ts for a feature the strict feature scan refused. A layer that a later layer of the
+// same name replaces is dropped after the fact: its totals are kept per layer and taken back.
+//
 // Work and memory are linear in the tile: every loop advances the cursor, counts are checked against the
 // bytes left before they are trusted, and scratch grows from what was actually found (by doubling).
 import { PROP_BOOL, PROP_NUMBER, PROP_STRING } from "../../abi/layout";
 import { alloc } from "../lib/ctx";
 import * as E from "./errors";
 import * as R from "./reader";
+import * as C from "./repairs";
+import * as U from "./utf8";
+import { scanFeatureLenient } from "./scan-lenient";
 
 export const RING_KEEP: u8 = 1;
 export const RING_NEW_POLYGON: u8 = 2;
 
-export const LAYER_BYTES: usize = 24;
+export const LAYER_BYTES: usize = 56;
 export const LAYER_NAME_AT = 0;     // u32 address
 export const LAYER_NAME_LEN = 4;
 export const LAYER_EXTENT = 8;
 export const LAYER_KEYS = 12;       // counts of this layer's key, value and feature records
 export const LAYER_VALUES = 16;
 export const LAYER_FEATURES = 20;
+export const LAYER_DROPPED = 24;    // u32 1: replaced by a later layer of the same name (lenient mode)
+export const LAYER_MESSAGES = 28;   // feature messages in the layer (what @mapbox/vector-tile calls its length)
+export const LAYER_RING_FLAGS = 32; // what the layer added to ringFlags and to the totals, to take back
+export const LAYER_RINGS = 36;
+export const LAYER_COORDS = 40;
+export const LAYER_PROPS = 44;
+export const LAYER_STRINGS = 48;
+export const LAYER_STRING_BYTES = 52;
 
 export const KEY_BYTES: usize = 8;  // u32 address, u32 length
 
@@ -38,9 +54,12 @@ export const FEATURE_BYTES: usize = 32;
 export const FEATURE_ID = 0;        // f64, NaN when the feature has none
 export const FEATURE_GEOM_AT = 8;   // u32 addresses
 export const FEATURE_GEOM_END = 12;
-export const FEATURE_TAGS_AT = 16;
+export const FEATURE_TAGS_AT = 16;  // with FEATURE_LENIENT_TAGS: the whole feature message
 export const FEATURE_TAGS_END = 20;
 export const FEATURE_TYPE = 24;     // u32: 1 POINT, 2 LINESTRING, 3 POLYGON
+export const FEATURE_FLAGS = 28;    // u32: how pass 2 must read it
+export const FEATURE_LENIENT_GEOMETRY: u32 = 1; // commands read as loadGeometry reads them (mvt/commands.ts)
+export const FEATURE_LENIENT_TAGS: u32 = 2;     // several tags fields, or pairs to drop or merge
 
 // totals for the output region
 export let nLayers: u32 = 0;
@@ -61,9 +80,10 @@ export let features: usize = 0;
 export let ringFlags: usize = 0;
 let keysLen: u32 = 0, keysCap: u32 = 0;
 let valuesLen: u32 = 0, valuesCap: u32 = 0;
-let featuresLen: u32 = 0, featuresCap: u32 = 0;
-let ringFlagsCap: usize = 0;
-let ringFlagsLen: usize = 0;
+export let featuresLen: u32 = 0;
+let featuresCap: u32 = 0;
+export let ringFlagsCap: usize = 0;
+export let ringFlagsLen: usize = 0;
 
 // where an error was found, for the message
 export let atLayer: i32 = -1;
@@ -72,9 +92,9 @@ export let atLayerName: usize = 0;
 export let atLayerNameLen: usize = 0;
 
 // per-feature stamps for "key index repeated": keyStamp[k] == featureSerial when key k was seen
-let keyStamp: usize = 0;
+export let keyStamp: usize = 0;
 let keyStampCap: u32 = 0;
-let featureSerial: u32 = 0;
+export let featureSerial: u32 = 0;
 
 // layer names: open-addressing hash of layer indices (+1). Names crafted to collide could make probing
 // quadratic: past a probe budget the hash is dropped and all names are sorted instead (O(n log n)).
@@ -84,9 +104,9 @@ let nameProbes: u32 = 0;
 let nameHashGivenUp = false;
 
 // per-layer state read by the feature scan
-let layerKeys: u32 = 0;
-let layerValues: u32 = 0;
-let layerVersion: u32 = 0;
+export let layerKeys: u32 = 0;
+export let layerValues: u32 = 0;
+export let layerVersion: u32 = 0;
 
 export function scanTile(start: usize, end: usize): void {
   nLayers = 0; nFeatures = 0; nRings = 0; nCoords = 0; nProps = 0; nStrings = 0; nStringBytes = 0;
@@ -96,8 +116,9 @@ export function scanTile(start: usize, end: usize): void {
   keys = 0; keysLen = 0; keysCap = 0;
   values = 0; valuesLen = 0; valuesCap = 0;
   features = 0; featuresLen = 0; featuresCap = 0;
-  // A polygon ring takes at least 9 bytes (MoveTo + 2 params, LineTo + 4 params, ClosePath).
-  ringFlagsCap = (end - start) / 9 + 1;
+  // A polygon ring takes at least 9 bytes (MoveTo + 2 params, LineTo + 4 params, ClosePath); read
+  // leniently, one MoveTo pair (2 bytes) is a ring.
+  ringFlagsCap = (end - start) / (C.strict ? 9 : 2) + 1;
   ringFlags = alloc(ringFlagsCap, 8);
   ringFlagsLen = 0;
   R.reset(start);
@@ -109,13 +130,14 @@ export function scanTile(start: usize, end: usize): void {
     if (R.failed) return;
     const field = tag >> 3, wire = tag & 7;
     if (field == 3) {
-      if (!R.expectWire(E.FIELD_TILE_LAYER, wire, end)) return;
-      R.pos = R.readLengthEnd(end);
-      count++;
+      if (wireFits(E.FIELD_TILE_LAYER, wire, end)) {
+        R.pos = R.readLengthEnd(end);
+        count++;
+      }
     } else if (field >= 16 && field <= 8191) {
       R.skip(wire, end);
     } else {
-      R.fail(end, E.E_UNKNOWN_TILE_FIELD, field);
+      unknownField(end, E.E_UNKNOWN_TILE_FIELD, field, wire);
     }
     if (R.failed) return;
   }
@@ -131,7 +153,7 @@ export function scanTile(start: usize, end: usize): void {
   R.pos = start;
   while (R.pos < end) {
     const tag = R.readTag(end);
-    if ((tag >> 3) == 3) {
+    if (tag == 0x1a) { // field 3, length-delimited
       const e = R.readLengthEnd(end);
       atLayer = <i32>nLayers;
       scanLayer(R.pos, e, layers + <usize>nLayers * LAYER_BYTES);
@@ -147,13 +169,59 @@ export function scanTile(start: usize, end: usize): void {
   if (nameHashGivenUp) checkNamesBySorting();
 }
 
+/**
+ * Whether a field has the wire type its schema gives it. If not, strict mode refuses the tile; lenient mode
+ * skips the field as unknown (@mapbox/vector-tile matches whole field keys) and returns false.
+ */
+function wireFits(field: u32, wire: u32, end: usize): bool {
+  if (wire == E.fieldWire(field)) return true;
+  if (C.strict) {
+    R.fail(end, E.E_WIRE_MISMATCH, field, wire);
+    return false;
+  }
+  C.note(C.UNKNOWN_FIELD);
+  R.skip(wire, end);
+  return false;
+}
+
+/** A field the schema does not have: refused (strict, with `code`) or skipped (lenient). */
+function unknownField(end: usize, code: i32, field: u32, wire: u32): void {
+  if (C.strict) return R.fail(end, code, field);
+  C.note(C.UNKNOWN_FIELD);
+  R.skip(wire, end);
+}
+
+/** Records a string's place: a long valid one without its BOM, an invalid one decoded (lenient) or refused. */
+function stringAt(p: usize, e: usize, record: usize, code: i32, index: u32, end: usize): bool {
+  if (R.validUtf8(p, e)) {
+    const skip = U.bomSkip(p, e);
+    store<u32>(record, <u32>(p + skip));
+    store<u32>(record + 4, <u32>(e - p - skip));
+    return true;
+  }
+  if (C.strict) {
+    R.fail(end, code, index);
+    return false;
+  }
+  C.note(C.INVALID_UTF8);
+  U.decode(p, e);
+  store<u32>(record, <u32>U.outAt);
+  store<u32>(record + 4, <u32>U.outLen);
+  return true;
+}
+
 function scanLayer(s: usize, e: usize, info: usize): void {
   let hasName = false, hasVersion = false, hasExtent = false;
-  let name: usize = 0, nameBytes: usize = 0, extent: u32 = 4096;
+  let extent: u32 = 4096;
   let nKeys: u32 = 0, nValues: u32 = 0, stringValues: u32 = 0, nFeaturesHere: u32 = 0;
   let bytes: u64 = 0;
   // features usually sit together (before keys and values): the feature walk covers only their span
   let featuresFrom: usize = e, featuresTo: usize = s;
+  // what the tile held before this layer, to record what the layer adds (lenient mode may take it back)
+  const ringFlags0 = ringFlagsLen, rings0 = nRings, coords0 = nCoords, props0 = nProps;
+  const strings0 = nStrings, stringBytes0 = nStringBytes;
+  store<u32>(info + LAYER_NAME_AT, 0);
+  store<u32>(info + LAYER_NAME_LEN, 0);
   layerVersion = 0;
   R.pos = s;
   while (R.pos < e) {
@@ -162,71 +230,87 @@ function scanLayer(s: usize, e: usize, info: usize): void {
     if (R.failed) return;
     const field = tag >> 3, wire = tag & 7;
     if (field == 2) {
-      if (!R.expectWire(E.FIELD_LAYER_FEATURE, wire, e)) return;
-      R.pos = R.readLengthEnd(e);
-      if (nFeaturesHere++ == 0) featuresFrom = at;
-      featuresTo = R.pos;
-    } else if (field == 4) {
-      if (!R.expectWire(E.FIELD_LAYER_VALUE, wire, e)) return;
-      const le = R.readLengthEnd(e);
-      if (R.failed) return;
-      const stringBytes = scanValue(le, nValues);
-      if (R.failed) return;
-      if (stringBytes >= 0) {
-        stringValues++;
-        bytes += <u64>stringBytes;
+      if (wireFits(E.FIELD_LAYER_FEATURE, wire, e)) {
+        R.pos = R.readLengthEnd(e);
+        if (nFeaturesHere++ == 0) featuresFrom = at;
+        featuresTo = R.pos;
       }
-      nValues++;
+    } else if (field == 4) {
+      if (wireFits(E.FIELD_LAYER_VALUE, wire, e)) {
+        const le = R.readLengthEnd(e);
+        if (R.failed) return;
+        const stringBytes = scanValue(le, nValues);
+        if (R.failed) return;
+        if (stringBytes >= 0) {
+          stringValues++;
+          bytes += <u64>stringBytes;
+        }
+        nValues++;
+      }
     } else if (field == 3) {
-      if (!R.expectWire(E.FIELD_LAYER_KEY, wire, e)) return;
-      const le = R.readLengthEnd(e);
-      if (R.failed) return;
-      if (!R.validUtf8(R.pos, le)) return R.fail(e, E.E_KEY_UTF8, nKeys);
-      if (keysLen == keysCap) keys = grow(keys, keysLen, (keysCap = max<u32>(16, keysCap << 1)), KEY_BYTES);
-      const k = keys + <usize>keysLen * KEY_BYTES;
-      keysLen++;
-      store<u32>(k, <u32>R.pos);
-      store<u32>(k + 4, <u32>(le - R.pos));
-      bytes += <u64>(le - R.pos);
-      R.pos = le;
-      nKeys++;
+      if (wireFits(E.FIELD_LAYER_KEY, wire, e)) {
+        const le = R.readLengthEnd(e);
+        if (R.failed) return;
+        if (keysLen == keysCap) keys = grow(keys, keysLen, (keysCap = max<u32>(16, keysCap << 1)), KEY_BYTES);
+        const k = keys + <usize>keysLen * KEY_BYTES;
+        if (!stringAt(R.pos, le, k, E.E_KEY_UTF8, nKeys, e)) return;
+        keysLen++;
+        bytes += <u64>load<u32>(k + 4);
+        R.pos = le;
+        nKeys++;
+      }
     } else if (field == 1) {
-      if (!R.expectWire(E.FIELD_LAYER_NAME, wire, e)) return;
-      if (hasName) return R.fail(e, E.E_DUP_NAME);
-      const le = R.readLengthEnd(e);
-      if (R.failed) return;
-      if (!R.validUtf8(R.pos, le)) return R.fail(e, E.E_NAME_UTF8);
-      hasName = true;
-      name = R.pos;
-      nameBytes = le - R.pos;
-      atLayerName = name;
-      atLayerNameLen = nameBytes;
-      bytes += <u64>nameBytes;
-      R.pos = le;
+      if (wireFits(E.FIELD_LAYER_NAME, wire, e)) {
+        if (hasName && repeated(e, E.E_DUP_NAME)) return;
+        const le = R.readLengthEnd(e);
+        if (R.failed) return;
+        if (!stringAt(R.pos, le, info + LAYER_NAME_AT, E.E_NAME_UTF8, 0, e)) return; // the last name wins
+        hasName = true;
+        atLayerName = <usize>load<u32>(info + LAYER_NAME_AT);
+        atLayerNameLen = <usize>load<u32>(info + LAYER_NAME_LEN);
+        R.pos = le;
+      }
     } else if (field == 5) {
-      if (!R.expectWire(E.FIELD_LAYER_EXTENT, wire, e)) return;
-      if (hasExtent) return R.fail(e, E.E_DUP_EXTENT);
-      hasExtent = true;
-      extent = R.readU32(e);
-      if (R.failed) return;
-      if (extent == 0) return R.fail(e, E.E_EXTENT_ZERO);
+      if (wireFits(E.FIELD_LAYER_EXTENT, wire, e)) {
+        if (hasExtent && repeated(e, E.E_DUP_EXTENT)) return;
+        hasExtent = true;
+        extent = R.readU32(e);
+        if (R.failed) return;
+        if (extent == 0 && C.strict) return R.fail(e, E.E_EXTENT_ZERO);
+      }
     } else if (field == 15) {
-      if (!R.expectWire(E.FIELD_LAYER_VERSION, wire, e)) return;
-      if (hasVersion) return R.fail(e, E.E_DUP_VERSION);
-      hasVersion = true;
-      layerVersion = R.readU32(e);
-      if (R.failed) return;
-      if (layerVersion != 1 && layerVersion != 2) return R.fail(e, E.E_BAD_VERSION, layerVersion);
+      if (wireFits(E.FIELD_LAYER_VERSION, wire, e)) {
+        if (hasVersion && repeated(e, E.E_DUP_VERSION)) return;
+        hasVersion = true;
+        layerVersion = R.readU32(e);
+        if (R.failed) return;
+        if (layerVersion != 1 && layerVersion != 2 && C.strict) return R.fail(e, E.E_BAD_VERSION, layerVersion);
+      }
     } else if (field >= 16) {
       R.skip(wire, e);
     } else {
-      return R.fail(e, E.E_UNKNOWN_LAYER_FIELD, field);
+      unknownField(e, E.E_UNKNOWN_LAYER_FIELD, field, wire);
     }
     if (R.failed) return;
   }
-  if (!hasName) return R.fail(e, E.E_NO_NAME);
-  if (!hasVersion) return R.fail(e, E.E_NO_VERSION);
-  if (!addLayerName(name, nameBytes)) return R.fail(e, E.E_DUP_LAYER_NAME);
+  // an extent of 0 would put every coordinate at infinity: refused in both modes
+  if (extent == 0) return R.fail(e, E.E_EXTENT_ZERO);
+  if (!hasName) {
+    if (C.strict) return R.fail(e, E.E_NO_NAME);
+    C.note(C.LAYER_WITHOUT_NAME); // @mapbox/vector-tile names it ""
+  }
+  if (!hasVersion) {
+    if (C.strict) return R.fail(e, E.E_NO_VERSION);
+    C.note(C.LAYER_WITHOUT_VERSION);
+    layerVersion = 1;
+  } else if (layerVersion != 1 && layerVersion != 2) {
+    C.note(C.LAYER_VERSION_UNKNOWN);
+  }
+  // @mapbox/vector-tile keeps the last of the layers of one name that have features: only those take part
+  if ((C.strict || nFeaturesHere > 0) && !addLayerName(<usize>load<u32>(info + LAYER_NAME_AT), <usize>load<u32>(info + LAYER_NAME_LEN))) {
+    return R.fail(e, E.E_DUP_LAYER_NAME);
+  }
+  bytes += <u64>load<u32>(info + LAYER_NAME_LEN);
 
   nStrings += 1 + nKeys + stringValues;
   const total = <u64>nStringBytes + bytes;
@@ -241,36 +325,66 @@ function scanLayer(s: usize, e: usize, info: usize): void {
   }
   layerKeys = nKeys;
   layerValues = nValues;
-  store<u32>(info + LAYER_NAME_AT, <u32>name);
-  store<u32>(info + LAYER_NAME_LEN, <u32>nameBytes);
   store<u32>(info + LAYER_EXTENT, extent);
   store<u32>(info + LAYER_KEYS, nKeys);
   store<u32>(info + LAYER_VALUES, nValues);
   store<u32>(info + LAYER_FEATURES, 0);
+  store<u32>(info + LAYER_DROPPED, 0);
+  store<u32>(info + LAYER_MESSAGES, nFeaturesHere);
 
-  if (nFeaturesHere == 0) return;
-  if (featuresLen + nFeaturesHere > featuresCap) {
-    const cap = max<u32>(featuresLen + nFeaturesHere, featuresCap << 1);
-    features = grow(features, featuresLen, cap, FEATURE_BYTES);
-    featuresCap = cap;
-  }
-  const first = featuresLen;
-  let i: i32 = 0;
-  R.pos = featuresFrom;
-  while (R.pos < featuresTo) {
-    const tag = R.readTag(e);
-    if ((tag >> 3) == 2) {
-      const fe = R.readLengthEnd(e);
-      atFeature = i++;
-      scanFeature(R.pos, fe);
-      if (R.failed) return;
-      R.pos = fe;
-    } else {
-      R.skip(tag & 7, e);
+  if (nFeaturesHere > 0) {
+    if (featuresLen + nFeaturesHere > featuresCap) {
+      const cap = max<u32>(featuresLen + nFeaturesHere, featuresCap << 1);
+      features = grow(features, featuresLen, cap, FEATURE_BYTES);
+      featuresCap = cap;
     }
+    const first = featuresLen;
+    let i: i32 = 0;
+    R.pos = featuresFrom;
+    while (R.pos < featuresTo) {
+      const tag = R.readTag(e);
+      if (tag == 0x12) { // field 2, length-delimited
+        const fe = R.readLengthEnd(e);
+        atFeature = i++;
+        scanFeature(R.pos, fe);
+        if (R.failed) return;
+        R.pos = fe;
+      } else {
+        R.skip(tag & 7, e);
+      }
+    }
+    atFeature = -1;
+    store<u32>(info + LAYER_FEATURES, featuresLen - first);
   }
-  atFeature = -1;
-  store<u32>(info + LAYER_FEATURES, featuresLen - first);
+  store<u32>(info + LAYER_RING_FLAGS, <u32>(ringFlagsLen - ringFlags0));
+  store<u32>(info + LAYER_RINGS, nRings - rings0);
+  store<u32>(info + LAYER_COORDS, nCoords - coords0);
+  store<u32>(info + LAYER_PROPS, nProps - props0);
+  store<u32>(info + LAYER_STRINGS, nStrings - strings0);
+  store<u32>(info + LAYER_STRING_BYTES, nStringBytes - stringBytes0);
+}
+
+/** A second field where the schema has one: refused in strict mode (returns true), else counted (the last wins). */
+function repeated(e: usize, code: i32): bool {
+  if (C.strict) {
+    R.fail(e, code);
+    return true;
+  }
+  C.note(C.REPEATED_FIELD);
+  return false;
+}
+
+/** Lenient mode: layer `i`, replaced by a later layer of its name, gives back what it added to the totals. */
+function dropLayer(i: u32): void {
+  const info = layers + <usize>i * LAYER_BYTES;
+  store<u32>(info + LAYER_DROPPED, 1);
+  nFeatures -= load<u32>(info + LAYER_FEATURES);
+  nRings -= load<u32>(info + LAYER_RINGS);
+  nCoords -= load<u32>(info + LAYER_COORDS);
+  nProps -= load<u32>(info + LAYER_PROPS);
+  nStrings -= load<u32>(info + LAYER_STRINGS);
+  nStringBytes -= load<u32>(info + LAYER_STRING_BYTES);
+  C.note(C.LAYER_REPLACED);
 }
 
 /** A new scratch array of `cap` records holding the `len` records of `from` (scratch is never freed). */
@@ -282,7 +396,9 @@ function grow(from: usize, len: u32, cap: u32, recordBytes: usize): usize {
 
 /**
  * Validates Value `index` (ending at `e`: exactly one known field, strings UTF-8) and records it. Returns the
- * string's byte length, or -1 for other types.
+ * string's byte length, or -1 for other types. Lenient mode reads it as @mapbox/vector-tile does: unknown
+ * fields are skipped and the last field wins, but a value whose last field is unknown, or that has no field,
+ * is refused in both modes (@mapbox/vector-tile throws on it, for the whole tile).
  */
 function scanValue(e: usize, index: u32): i64 {
   if (valuesLen == valuesCap) values = grow(values, valuesLen, (valuesCap = max<u32>(16, valuesCap << 1)), VALUE_BYTES);
@@ -290,19 +406,16 @@ function scanValue(e: usize, index: u32): i64 {
   valuesLen++;
   let fields: u32 = 0;
   let stringBytes: i64 = -1;
+  let unknownKey: u32 = 0; // the last field, when it is not a known one (lenient mode)
   while (R.pos < e) {
     const key = R.readTag(e);
     if (R.failed) return -1;
+    unknownKey = 0;
     if (key == 0x0a) { // string_value
       const le = R.readLengthEnd(e);
       if (R.failed) return -1;
-      if (!R.validUtf8(R.pos, le)) {
-        R.fail(e, E.E_VALUE_UTF8, index);
-        return -1;
-      }
-      stringBytes = <i64>(le - R.pos);
-      store<u32>(v + VALUE_NUMBER, <u32>R.pos);
-      store<u32>(v + VALUE_NUMBER + 4, <u32>(le - R.pos));
+      if (!stringAt(R.pos, le, v + VALUE_NUMBER, E.E_VALUE_UTF8, index, e)) return -1;
+      stringBytes = <i64>load<u32>(v + VALUE_NUMBER + 4);
       store<u32>(v + VALUE_TYPE, PROP_STRING);
       R.pos = le;
     } else if (key == 0x15) { // float_value
@@ -312,6 +425,7 @@ function scanValue(e: usize, index: u32): i64 {
       }
       store<f64>(v + VALUE_NUMBER, <f64>load<f32>(R.pos));
       store<u32>(v + VALUE_TYPE, PROP_NUMBER);
+      stringBytes = -1;
       R.pos += 4;
     } else if (key == 0x19) { // double_value
       if (e - R.pos < 8) {
@@ -320,6 +434,7 @@ function scanValue(e: usize, index: u32): i64 {
       }
       store<f64>(v + VALUE_NUMBER, load<f64>(R.pos));
       store<u32>(v + VALUE_TYPE, PROP_NUMBER);
+      stringBytes = -1;
       R.pos += 8;
     } else if (key == 0x20 || key == 0x28 || key == 0x30 || key == 0x38) { // int, uint, sint, bool
       const raw = R.readVarint(e);
@@ -330,23 +445,43 @@ function scanValue(e: usize, index: u32): i64 {
       else n = raw != 0 ? 1 : 0;
       store<f64>(v + VALUE_NUMBER, n);
       store<u32>(v + VALUE_TYPE, key == 0x38 ? PROP_BOOL : PROP_NUMBER);
-    } else {
-      const field = key >> 3;
-      if (field >= 1 && field <= 7) R.fail(e, E.E_WIRE_MISMATCH, E.FIELD_STRING_VALUE + field - 1, key & 7);
-      else R.fail(e, E.E_VALUE_UNKNOWN_FIELD, index, field);
+      stringBytes = -1;
+    } else if (C.strict) {
+      refuseValueField(e, index, key);
       return -1;
+    } else {
+      C.note(C.UNKNOWN_FIELD);
+      R.skip(key & 7, e);
+      unknownKey = key | 0x80000000; // key 0 is a key too
     }
     if (R.failed) return -1;
-    fields++;
+    if (unknownKey == 0) fields++;
+  }
+  if (unknownKey != 0) {
+    refuseValueField(e, index, unknownKey & 0x7fffffff);
+    return -1;
   }
   if (fields != 1) {
-    R.fail(e, E.E_VALUE_FIELD_COUNT, index, fields);
-    return -1;
+    if (C.strict || fields == 0) {
+      R.fail(e, E.E_VALUE_FIELD_COUNT, index, fields);
+      return -1;
+    }
+    C.note(C.REPEATED_FIELD);
   }
   return stringBytes;
 }
 
-/** Adds layer nLayers's name to the set; false if another layer has it already. */
+/** Value field `key` is not one of the seven: a known field number with the wrong wire type, or unknown. */
+function refuseValueField(e: usize, index: u32, key: u32): void {
+  const field = key >> 3;
+  if (field >= 1 && field <= 7) R.fail(e, E.E_WIRE_MISMATCH, E.FIELD_STRING_VALUE + field - 1, key & 7);
+  else R.fail(e, E.E_VALUE_UNKNOWN_FIELD, index, field);
+}
+
+/**
+ * Adds layer nLayers's name to the set; false if another layer has it already. Lenient mode drops that
+ * other layer instead (@mapbox/vector-tile's `layers[name]` holds the last one).
+ */
 function addLayerName(p: usize, n: usize): bool {
   if (nameHashGivenUp) return true; // checked by sorting once all layers are known
   let h: u32 = 2166136261;
@@ -361,7 +496,12 @@ function addLayerName(p: usize, n: usize): bool {
     }
     const other = layers + <usize>(k - 1) * LAYER_BYTES;
     const otherLen = <usize>load<u32>(other + LAYER_NAME_LEN);
-    if (otherLen == n && memory.compare(<usize>load<u32>(other + LAYER_NAME_AT), p, n) == 0) return false;
+    if (otherLen == n && memory.compare(<usize>load<u32>(other + LAYER_NAME_AT), p, n) == 0) {
+      if (C.strict) return false;
+      dropLayer(k - 1);
+      store<u32>(at, nLayers + 1);
+      return true;
+    }
     slot = (slot + 1) & nameHashMask;
     if (++nameProbes > (nLayers << 3) + 64) {
       nameHashGivenUp = true;
@@ -378,11 +518,20 @@ function compareNames(i: u32, j: u32): i32 {
   return c != 0 ? c : la < lb ? -1 : la > lb ? 1 : 0;
 }
 
-/** The duplicate-name check when the hash was given up: a bottom-up merge sort of the layer indices. */
+/**
+ * The duplicate-name check when the hash was given up: a bottom-up merge sort of the layer indices (stable,
+ * so equal names keep their tile order). Lenient mode sorts only the layers that take part (features, not
+ * dropped) and drops all but the last of each name.
+ */
 function checkNamesBySorting(): void {
-  const n = nLayers;
-  let src = alloc(<usize>n << 2, 8), dst = alloc(<usize>n << 2, 8);
-  for (let i: u32 = 0; i < n; i++) store<u32>(src + (<usize>i << 2), i);
+  let n: u32 = 0;
+  let src = alloc(<usize>nLayers << 2, 8), dst = alloc(<usize>nLayers << 2, 8);
+  for (let i: u32 = 0; i < nLayers; i++) {
+    const info = layers + <usize>i * LAYER_BYTES;
+    if (!C.strict && (load<u32>(info + LAYER_MESSAGES) == 0 || load<u32>(info + LAYER_DROPPED) != 0)) continue;
+    store<u32>(src + (<usize>n << 2), i);
+    n++;
+  }
   for (let width: u32 = 1; width < n; width <<= 1) {
     for (let lo: u32 = 0; lo < n; lo += width << 1) {
       const mid = min<u32>(lo + width, n), hi = min<u32>(lo + (width << 1), n);
@@ -403,7 +552,12 @@ function checkNamesBySorting(): void {
   }
   for (let i: u32 = 1; i < n; i++) {
     const a = load<u32>(src + (<usize>(i - 1) << 2)), b = load<u32>(src + (<usize>i << 2));
-    if (compareNames(a, b) == 0) {
+    if (compareNames(a, b) != 0) continue;
+    if (!C.strict) {
+      dropLayer(a); // the earlier of the two: equal names keep their tile order
+      continue;
+    }
+    {
       const later = max<u32>(a, b);
       const info = layers + <usize>later * LAYER_BYTES;
       atLayer = <i32>later;
@@ -416,12 +570,22 @@ function checkNamesBySorting(): void {
 }
 
 // Feature fields are dispatched on the whole key byte (field and wire type at once); the cursor is a local.
-const KEY_ID: u32 = 0x08;       // field 1, varint
-const KEY_TAGS: u32 = 0x12;     // field 2, length-delimited
-const KEY_TYPE: u32 = 0x18;     // field 3, varint
-const KEY_GEOMETRY: u32 = 0x22; // field 4, length-delimited
+export const KEY_ID: u32 = 0x08;       // field 1, varint
+export const KEY_TAGS: u32 = 0x12;     // field 2, length-delimited
+export const KEY_TYPE: u32 = 0x18;     // field 3, varint
+export const KEY_GEOMETRY: u32 = 0x22; // field 4, length-delimited
 
+/** One feature: the strict scan; in lenient mode, a feature it refuses is read again by scanFeatureLenient. */
 function scanFeature(s: usize, e: usize): void {
+  const flagsAt = ringFlagsLen;
+  scanFeatureStrict(s, e);
+  if (!R.failed || C.strict) return;
+  R.clear();
+  ringFlagsLen = flagsAt;
+  scanFeatureLenient(s, e);
+}
+
+function scanFeatureStrict(s: usize, e: usize): void {
   let hasId = false, hasTags = false, hasType = false, hasGeometry = false;
   let type: u64 = 0;
   let id: f64 = NaN;
@@ -490,13 +654,18 @@ function scanFeature(s: usize, e: usize): void {
     // UNKNOWN: the spec lets decoders ignore these features; still require well-formed packed integers.
     R.pos = geomStart;
     while (R.pos < geomEnd) R.readU32(geomEnd);
+    if (!R.failed) C.note(C.UNKNOWN_TYPE_SKIPPED);
     return;
   }
   if (geomStart == geomEnd) return R.fail(e, E.E_EMPTY_GEOMETRY);
-  if (type == 1) scanPoints(geomStart, geomEnd);
-  else if (type == 2) scanLines(geomStart, geomEnd);
-  else scanPolygons(geomStart, geomEnd);
+  scanGeometry(<u32>type, geomStart, geomEnd);
   if (R.failed) return;
+  addFeature(id, geomStart, geomEnd, tagsStart, tagsEnd, <u32>type, 0);
+  nProps += pairs;
+}
+
+/** The record pass 2 writes a feature from. */
+export function addFeature(id: f64, geomStart: usize, geomEnd: usize, tagsStart: usize, tagsEnd: usize, type: u32, flags: u32): void {
   const rec = features + <usize>featuresLen * FEATURE_BYTES;
   featuresLen++;
   store<f64>(rec + FEATURE_ID, id);
@@ -504,9 +673,21 @@ function scanFeature(s: usize, e: usize): void {
   store<u32>(rec + FEATURE_GEOM_END, <u32>geomEnd);
   store<u32>(rec + FEATURE_TAGS_AT, <u32>tagsStart);
   store<u32>(rec + FEATURE_TAGS_END, <u32>tagsEnd);
-  store<u32>(rec + FEATURE_TYPE, <u32>type);
+  store<u32>(rec + FEATURE_TYPE, type);
+  store<u32>(rec + FEATURE_FLAGS, flags);
   nFeatures++;
-  nProps += pairs;
+}
+
+/** A fresh stamp for the key-repeat check of one feature. */
+export function nextSerial(): u32 {
+  return ++featureSerial;
+}
+
+/** The spec's command grammar for a geometry of type 1..3 (non-empty): counts its rings and coordinates. */
+export function scanGeometry(type: u32, s: usize, e: usize): void {
+  if (type == 1) scanPoints(s, e);
+  else if (type == 2) scanLines(s, e);
+  else scanPolygons(s, e);
 }
 
 /** Reports an error found with the cursor in a local at p. */
@@ -667,6 +848,8 @@ function scanPolygons(s: usize, e: usize): void {
     store<u8>(ringFlags + first, RING_KEEP | RING_NEW_POLYGON);
     keptRings = 1;
     keptCoords = firstRingCoords;
+  } else if (keptRings < rings) {
+    C.note(C.ZERO_AREA_RING_DROPPED, rings - keptRings);
   }
   nRings += keptRings;
   nCoords += keptCoords;

@@ -2,18 +2,20 @@
 // coordinates to lon/lat with @mapbox/vector-tile's toGeoJSON formula. It parses no field twice: names,
 // keys and values come from pass 1's records (mvt/scan.ts), and so do each feature's id, type and the
 // places of its tags and geometry, which pass 1 has validated. It never writes past a section: each write
-// is checked against the count pass 1 found, and a mismatch is reported as an internal error.
+// is checked against the count pass 1 found, and a mismatch is reported as an internal error. Layers
+// pass 1 dropped are skipped; features it read leniently are written by mvt/write-lenient.ts.
 import {
   COORD_STRIDE, FEATURE_GEOM_TYPE, FEATURE_ID, FEATURE_LAYER, FEATURE_PROP_COUNT, FEATURE_PROP_START,
-  FEATURE_RING_COUNT, FEATURE_RING_START, FEATURE_STRIDE, GEOM_LINESTRING, GEOM_MULTILINESTRING,
+  FEATURE_ID_TYPE, FEATURE_RING_COUNT, FEATURE_RING_START, FEATURE_STRIDE, GEOM_LINESTRING, GEOM_MULTILINESTRING,
   GEOM_MULTIPOINT, GEOM_MULTIPOLYGON, GEOM_POINT, GEOM_POLYGON, PROP_KEY,
-  PROP_STRIDE, PROP_STRING, PROP_TYPE, PROP_VALUE, RING_COORD_COUNT, RING_COORD_START, RING_PART,
-  RING_STRIDE,
+  PROP_NUMBER, PROP_STRIDE, PROP_STRING, PROP_TYPE, PROP_VALUE, RING_COORD_COUNT, RING_COORD_START, RING_MEMBER,
+  RING_PART, RING_STRIDE,
 } from "../../abi/layout";
 import { alloc } from "../lib/ctx";
 import * as R from "./reader";
 import * as S from "./scan";
 import { RING_NEW_POLYGON } from "./scan";
+import * as WL from "./write-lenient";
 
 // output sections and how far each is written
 let features: usize = 0;
@@ -24,8 +26,10 @@ let stringOffsets: usize = 0;
 let stringBytes: usize = 0;
 let nFeatures: u32 = 0, capFeatures: u32 = 0;
 let nRings: u32 = 0, capRings: u32 = 0;
-let nCoords: u32 = 0, capCoords: u32 = 0;
-let nProps: u32 = 0, capProps: u32 = 0;
+export let nCoords: u32 = 0;
+let capCoords: u32 = 0;
+export let nProps: u32 = 0;
+let capProps: u32 = 0;
 let nStrings: u32 = 0, capStrings: u32 = 0;
 let nStringBytes: u32 = 0, capStringBytes: u32 = 0;
 /** set when a write would pass a section's end: pass 1 and pass 2 disagree (a bug, never bad input) */
@@ -45,6 +49,9 @@ let keyString: usize = 0;
 let valueType: usize = 0;
 let valueNumber: usize = 0;
 let layerName: u32 = 0;
+/** key and value records of the current layer (lenient tags check their indices) */
+export let layerKeys: u32 = 0;
+export let layerValues: u32 = 0;
 
 // toGeoJSON's projection for the current layer: size = extent * 2^z, (x0, y0) = extent * (x, y)
 let size: f64 = 0;
@@ -79,6 +86,7 @@ export function complete(): bool {
 
 export function writeTile(z: u32, x: u32, y: u32): void {
   tileZ = <f64>z; tileX = <f64>x; tileY = <f64>y;
+  WL.reset();
   ringFlagAt = 0;
   keyString = alloc(<usize>S.maxKeys << 2, 8);
   valueType = alloc(<usize>S.maxValues, 8);
@@ -86,13 +94,22 @@ export function writeTile(z: u32, x: u32, y: u32): void {
   let key = S.keys, value = S.values, feature = S.features;
   for (let i: u32 = 0; i < S.nLayers && !overflow; i++) {
     const info = S.layers + <usize>i * S.LAYER_BYTES;
+    const nKeys = load<u32>(info + S.LAYER_KEYS), nValues = load<u32>(info + S.LAYER_VALUES);
+    if (load<u32>(info + S.LAYER_DROPPED) != 0) {
+      // replaced by a later layer of its name: step over its records
+      key += <usize>nKeys * S.KEY_BYTES;
+      value += <usize>nValues * S.VALUE_BYTES;
+      feature += <usize>load<u32>(info + S.LAYER_FEATURES) * S.FEATURE_BYTES;
+      ringFlagAt += <usize>load<u32>(info + S.LAYER_RING_FLAGS);
+      continue;
+    }
+    layerKeys = nKeys;
+    layerValues = nValues;
     // strings of the layer: its name, its keys, its string values
     layerName = addString(<usize>load<u32>(info + S.LAYER_NAME_AT), <usize>load<u32>(info + S.LAYER_NAME_LEN));
-    const nKeys = load<u32>(info + S.LAYER_KEYS);
     for (let k: u32 = 0; k < nKeys; k++, key += S.KEY_BYTES) {
       store<u32>(keyString + (<usize>k << 2), addString(<usize>load<u32>(key), <usize>load<u32>(key + 4)));
     }
-    const nValues = load<u32>(info + S.LAYER_VALUES);
     for (let v: u32 = 0; v < nValues; v++, value += S.VALUE_BYTES) {
       const type = load<u32>(value + S.VALUE_TYPE);
       store<u8>(valueType + <usize>v, <u8>type);
@@ -131,16 +148,23 @@ function writeFeature(record: usize): void {
     return;
   }
   const type = load<u32>(record + S.FEATURE_TYPE);
+  const flags = load<u32>(record + S.FEATURE_FLAGS);
   const geomStart = <usize>load<u32>(record + S.FEATURE_GEOM_AT), geomEnd = <usize>load<u32>(record + S.FEATURE_GEOM_END);
   const propStart = nProps;
-  writeProps(<usize>load<u32>(record + S.FEATURE_TAGS_AT), <usize>load<u32>(record + S.FEATURE_TAGS_END));
+  const tagsAt = <usize>load<u32>(record + S.FEATURE_TAGS_AT), tagsEnd = <usize>load<u32>(record + S.FEATURE_TAGS_END);
+  if (flags & S.FEATURE_LENIENT_TAGS) WL.writeProps(tagsAt, tagsEnd);
+  else writeProps(tagsAt, tagsEnd);
   const ringStart = nRings;
   let geomType: u32;
-  if (type == 1) geomType = writePoints(geomStart, geomEnd);
+  if (flags & S.FEATURE_LENIENT_GEOMETRY) geomType = WL.writeGeometry(type, geomStart, geomEnd);
+  else if (type == 1) geomType = writePoints(geomStart, geomEnd);
   else if (type == 2) geomType = writeLines(geomStart, geomEnd);
   else geomType = writePolygons(geomStart, geomEnd);
   const f = features + <usize>nFeatures * FEATURE_STRIDE;
-  store<f64>(f + FEATURE_ID, load<f64>(record + S.FEATURE_ID));
+  const id = load<f64>(record + S.FEATURE_ID);
+  store<f64>(f + FEATURE_ID, id);
+  store<u32>(f + FEATURE_ID_TYPE, isNaN(id) ? 0 : PROP_NUMBER);
+  store<u32>(f + FEATURE_ID_TYPE + 4, 0); // reserved
   store<u32>(f + FEATURE_GEOM_TYPE, geomType);
   store<u32>(f + FEATURE_LAYER, layerName);
   store<u32>(f + FEATURE_RING_START, ringStart);
@@ -157,20 +181,37 @@ function writeProps(s: usize, e: usize): void {
     const k = <usize><u32>r;
     r = R.u32At(p, e); p += <usize>(r >>> 32);
     const v = <usize><u32>r;
-    if (nProps >= capProps) {
-      overflow = true;
-      return;
-    }
-    const at = props + <usize>nProps * PROP_STRIDE;
-    store<u32>(at + PROP_KEY, load<u32>(keyString + (k << 2)));
-    store<u32>(at + PROP_TYPE, <u32>load<u8>(valueType + v));
-    store<f64>(at + PROP_VALUE, load<f64>(valueNumber + (v << 3)));
-    nProps++;
+    addProp(k, v);
   }
 }
 
+/** Appends property (key index k, value index v) of the current layer. */
 // @ts-ignore: decorator
-@inline function addRing(start: u32, count: u32, part: u32): void {
+@inline export function addProp(k: usize, v: usize): void {
+  if (nProps >= capProps) {
+    overflow = true;
+    return;
+  }
+  const at = props + <usize>nProps * PROP_STRIDE;
+  store<u32>(at + PROP_KEY, load<u32>(keyString + (k << 2)));
+  setProp(nProps, v);
+  nProps++;
+}
+
+/** Gives property i (already written) the value of value index v. */
+export function setProp(i: u32, v: usize): void {
+  const at = props + <usize>i * PROP_STRIDE;
+  store<u32>(at + PROP_TYPE, <u32>load<u8>(valueType + v));
+  store<f64>(at + PROP_VALUE, load<f64>(valueNumber + (v << 3)));
+}
+
+/** classifyRings's decision for the next polygon ring (pass 1 left one per ring, in tile order). */
+export function nextRingFlag(): u8 {
+  return load<u8>(S.ringFlags + ringFlagAt++);
+}
+
+// @ts-ignore: decorator
+@inline export function addRing(start: u32, count: u32, part: u32): void {
   if (nRings >= capRings) {
     overflow = true;
     return;
@@ -179,13 +220,13 @@ function writeProps(s: usize, e: usize): void {
   store<u32>(r + RING_COORD_START, start);
   store<u32>(r + RING_COORD_COUNT, count);
   store<u32>(r + RING_PART, part);
-  store<u32>(r + 12, 0);
+  store<u32>(r + RING_MEMBER, 0);
   nRings++;
 }
 
 /** Projects tile coordinates to lon/lat (toGeoJSON's formula) and appends them. */
 // @ts-ignore: decorator
-@inline function addCoord(px: i64, py: i64): void {
+@inline export function addCoord(px: i64, py: i64): void {
   if (nCoords >= capCoords) {
     overflow = true;
     return;

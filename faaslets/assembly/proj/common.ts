@@ -25,6 +25,23 @@ export function eccentricitySquared(a: f64, rf: f64): f64 {
   return (a2 - b2) / a2;
 }
 
+/**
+ * The semi-minor axis of an ellipsoid given by a and 1/f, as proj4's deriveConstants.sphere computes it.
+ * Every projection class takes (a, b), because that is what proj4 hands each projection's init (b is
+ * derived from 1/f for WGS84 and GRS80, given as such for Clarke 1866): each class then derives e or e²
+ * from a and b with the arithmetic of its proj4 counterpart, which is not the same in every file.
+ */
+export function minorAxis(a: f64, rf: f64): f64 {
+  return (1.0 - 1.0 / rf) * a;
+}
+
+/** e² from a and b: deriveConstants.eccentricity's (a² − b²) / a² (eccentricitySquared with b given). */
+export function eccentricitySquaredAB(a: f64, b: f64): f64 {
+  const a2 = a * a;
+  const b2 = b * b;
+  return (a2 - b2) / a2;
+}
+
 // A projection step answers two numbers; they travel in these globals (one instance runs one call at a
 // time, so they are never shared). Read them right after the call that set them.
 export let outX: f64 = 0;
@@ -63,4 +80,62 @@ export function asinhy(x: f64): f64 {
   let y = Math.abs(x);
   y = log1py(y * (1.0 + y / (hypot(1.0, y) + 1.0)));
   return x < 0 ? -y : y;
+}
+
+/** proj4's sign: −1 for negatives, +1 otherwise (0 included). */
+// @ts-ignore: decorator
+@inline export function sign(x: f64): f64 {
+  return x < 0 ? -1.0 : 1.0;
+}
+
+/** asin with its argument clamped to [−1, 1] (proj4's asinz). */
+export function asinz(x: f64): f64 {
+  if (Math.abs(x) > 1.0) x = x > 1.0 ? 1.0 : -1.0;
+  return Math.asin(x);
+}
+
+/** m(φ) = cos φ / √(1 − e² sin² φ): the radius of the parallel over a (proj4's msfnz). */
+export function msfnz(eccent: f64, sinphi: f64, cosphi: f64): f64 {
+  const con = eccent * sinphi;
+  return cosphi / Math.sqrt(1.0 - con * con);
+}
+
+/** t(φ) = tan(π/4 − φ/2) / ((1 − e sin φ)/(1 + e sin φ))^(e/2), the conformal function (proj4's tsfnz). */
+export function tsfnz(eccent: f64, phi: f64, sinphi: f64): f64 {
+  let con = eccent * sinphi;
+  const com = 0.5 * eccent;
+  con = Math.pow((1.0 - con) / (1.0 + con), com);
+  return Math.tan(0.5 * (HALF_PI - phi)) / con;
+}
+
+/** proj4's phi2z loop runs i = 0 … 15 (16 steps) before it gives up ... */
+const PHI2Z_LAST_STEP: i32 = 15;
+/** ... and stops as soon as a step is at most this (radians) */
+const PHI2Z_TOL: f64 = 0.0000000001;
+
+/**
+ * The latitude whose t(φ) (tsfnz) is ts: proj4's phi2z, the fixed-point iteration of Snyder (7-9), which
+ * gains a factor of about e² (~1/150) per step. proj4 answers −9999 when 16 steps do not converge; here
+ * that is NaN, which the callers pass on as "no answer". It does not happen for finite ts ≥ 0 (the only
+ * inputs the projections give it).
+ */
+export function phi2z(eccent: f64, ts: f64): f64 {
+  const eccnth = 0.5 * eccent;
+  let phi = HALF_PI - 2.0 * Math.atan(ts);
+  for (let i = 0; i <= PHI2Z_LAST_STEP; i++) {
+    const con = eccent * Math.sin(phi);
+    const dphi = HALF_PI - 2.0 * Math.atan(ts * Math.pow((1.0 - con) / (1.0 + con), eccnth)) - phi;
+    phi += dphi;
+    if (Math.abs(dphi) <= PHI2Z_TOL) return phi;
+  }
+  return NaN;
+}
+
+/** q(φ) for the authalic latitude (proj4's qsfnz). */
+export function qsfnz(eccent: f64, sinphi: f64): f64 {
+  if (eccent > 1.0e-7) {
+    const con = eccent * sinphi;
+    return (1.0 - eccent * eccent) * (sinphi / (1.0 - con * con) - (0.5 / eccent) * Math.log((1.0 - con) / (1.0 + con)));
+  }
+  return 2.0 * sinphi;
 }

@@ -1,20 +1,26 @@
-// UTM on WGS84: proj4 2.22 runs `+proj=utm` through its extended transverse Mercator (projections/utm.js
-// → etmerc.js: Poder/Engsager's 6th-order Krüger series via Gauss-Schreiber latitudes, exact to a few nm
-// across a zone), not the older tmerc.js series. Ported term for term, including the coefficient
-// arithmetic, so the results are proj4's. Zones: long0 = (6·zone − 183)°, false easting 500 km, false
-// northing 10 000 km in the south, k0 0.9996, lat0 0.
-import { A_WGS84, D2R, RF_WGS84, adjustLon, asinhy, eccentricitySquared, hypot, put } from "./common";
+// Transverse Mercator as proj4 2.22 computes it for `+proj=utm` and `+proj=tmerc` alike
+// (projections/utm.js → etmerc.js; 'tmerc' is one of etmerc's names, the older series of tmerc.js is only
+// used with +approx): Poder/Engsager's 6th-order Krüger series via Gauss-Schreiber latitudes, exact to a
+// few nm across a zone. Ported term for term, including the coefficient arithmetic, so the results are
+// proj4's. UTM zones (utm.js): long0 = (6·zone − 183)°, false easting 500 km, false northing 10 000 km in
+// the south, k0 0.9996, lat0 0 — on WGS84 for 326xx/327xx, on GRS80 for ETRS89's 258xx.
+import { D2R, adjustLon, asinhy, eccentricitySquaredAB, hypot, put } from "./common";
 
 /** |Ce| beyond this (the complex argument grows without bound toward ±90° off the meridian) → ∞, as proj4. */
 const CE_MAX: f64 = 2.623395162778;
 
+/** UTM's scale on the central meridian, false easting and southern false northing (proj4's utm.js). */
+const UTM_K0: f64 = 0.9996;
+const UTM_X0: f64 = 500000.0;
+const UTM_Y0_SOUTH: f64 = 10000000.0;
+
 export class Etmerc {
-  a: f64 = A_WGS84;
-  k0: f64 = 0.9996;
-  long0: f64 = 0;
-  lat0: f64 = 0;
-  x0: f64 = 500000.0;
-  y0: f64 = 0;
+  a: f64;
+  k0: f64;
+  long0: f64;
+  lat0: f64;
+  x0: f64;
+  y0: f64;
   Qn: f64 = 0;
   Zb: f64 = 0;
   // series coefficients: Gauss→geodetic, geodetic→Gauss, transverse Mercator→Gauss, Gauss→transverse Mercator
@@ -23,11 +29,23 @@ export class Etmerc {
   utg: StaticArray<f64> = new StaticArray<f64>(6);
   gtu: StaticArray<f64> = new StaticArray<f64>(6);
 
-  /** zone 1..60; south: the southern hemisphere's false northing. */
-  constructor(zone: i32, south: bool) {
-    this.long0 = <f64>(6 * zone - 183) * D2R;
-    this.y0 = south ? 10000000.0 : 0.0;
-    const es = eccentricitySquared(A_WGS84, RF_WGS84);
+  /** UTM zone 1..60 on the ellipsoid (a, b); south: the southern hemisphere's false northing. */
+  static utm(a: f64, b: f64, zone: i32, south: bool): Etmerc {
+    return new Etmerc(a, b, UTM_K0, <f64>(6 * zone - 183) * D2R, 0.0, UTM_X0, south ? UTM_Y0_SOUTH : 0.0);
+  }
+
+  /**
+   * The ellipsoid (a, b in metres), k0, the natural origin (long0, lat0 in radians: proj4 multiplies the
+   * +lon_0/+lat_0 degrees by D2R, and so must the caller) and the false easting/northing in metres.
+   */
+  constructor(a: f64, b: f64, k0: f64, long0: f64, lat0: f64, x0: f64, y0: f64) {
+    this.a = a;
+    this.k0 = k0;
+    this.long0 = long0;
+    this.lat0 = lat0;
+    this.x0 = x0;
+    this.y0 = y0;
+    const es = eccentricitySquaredAB(a, b);
     const f = es / (1.0 + Math.sqrt(1.0 - es));
     const n = f / (2.0 - f);
     let np = n;

@@ -3,7 +3,7 @@
 // term. Its inverse maps the authalic latitude back with proj4's 3-term series (authset/authlat), which
 // leaves up to ~1.7e-8° (≈2 mm) across Europe; we keep it, so results agree with proj4 (the oracle), and a
 // 4326 → 3035 → 4326 round trip drifts by exactly as much as proj4's own.
-import { A_GRS80, D2R, EPSLN, RF_GRS80, adjustLon, eccentricitySquared, put } from "./common";
+import { A_GRS80, D2R, EPSLN, RF_GRS80, adjustLon, eccentricitySquared, put, qsfnz } from "./common";
 
 // proj4's authset constants
 const P00: f64 = 0.33333333333333333333;
@@ -101,13 +101,4 @@ export class Laea {
     const phi = beta + this.apa0 * Math.sin(t) + this.apa1 * Math.sin(t + t) + this.apa2 * Math.sin(t + t + t);
     put(adjustLon(this.long0 + lam), phi);
   }
-}
-
-/** q(φ) for the authalic latitude (proj4's qsfnz). */
-function qsfnz(eccent: f64, sinphi: f64): f64 {
-  if (eccent > 1.0e-7) {
-    const con = eccent * sinphi;
-    return (1.0 - eccent * eccent) * (sinphi / (1.0 - con * con) - (0.5 / eccent) * Math.log((1.0 - con) / (1.0 + con)));
-  }
-  return 2.0 * sinphi;
 }

@@ -2,6 +2,9 @@
 
 static const uint32_t SECTION_RECORDS[5] = { GR_FEATURE_STRIDE, GR_RING_STRIDE, GR_COORD_STRIDE, GR_PROP_STRIDE, 1 };
 
+/* v indexes the string table (written as `!(in range)` by the callers' negation, so NaN is refused too) */
+static int string_index(const layer_t *l, double v) { return v >= 0 && v < (double)l->n_strings && v == __builtin_floor(v); }
+
 const char *layer_open(layer_t *l, const uint8_t *r, uint32_t len) {
   const char *why = gr_check(r, len, GR_KIND_FEATURES, GR_FEATURE_STRIDE, SECTION_RECORDS, 5);
   if (why) return why;
@@ -31,7 +34,10 @@ const char *layer_open(layer_t *l, const uint8_t *r, uint32_t len) {
   for (uint32_t i = 0; i < l->n_features; i++) {
     const uint8_t *f = layer_feature(l, i);
     uint32_t type = gr_u32(f + GR_FEATURE_GEOM_TYPE);
-    if (type < GR_GEOM_POINT || type > GR_GEOM_MULTIPOLYGON) return "a feature has an unknown geometry type";
+    if (type > GR_GEOM_COLLECTION) return "a feature has an unknown geometry type";
+    uint32_t id_type = gr_u32(f + GR_FEATURE_ID_TYPE);
+    if (id_type != 0 && id_type != GR_PROP_NUMBER && id_type != GR_PROP_STRING) return "a feature has an unknown id type";
+    if (id_type == GR_PROP_STRING && !string_index(l, gr_f64(f + GR_FEATURE_ID))) return "a feature's string id is not in the string table";
     uint32_t layer = gr_u32(f + GR_FEATURE_LAYER);
     if (layer != NO_LAYER && layer >= l->n_strings) return "a feature's layer name is not in the string table";
     if ((uint64_t)gr_u32(f + GR_FEATURE_RING_START) + gr_u32(f + GR_FEATURE_RING_COUNT) > l->n_rings) return "a feature's rings lie outside the rings section";
@@ -45,12 +51,8 @@ const char *layer_open(layer_t *l, const uint8_t *r, uint32_t len) {
     const uint8_t *p = layer_prop(l, i);
     uint32_t type = gr_u32(p + GR_PROP_TYPE);
     if (gr_u32(p + GR_PROP_KEY) >= l->n_strings) return "a property key is not in the string table";
-    if (type < GR_PROP_STRING || type > GR_PROP_NULL) return "a property has an unknown value type";
-    if (type == GR_PROP_STRING) {
-      double v = gr_f64(p + GR_PROP_VALUE);
-      /* written as `!(in range)` so that NaN is refused too */
-      if (!(v >= 0 && v < (double)l->n_strings && v == __builtin_floor(v))) return "a string property value is not in the string table";
-    }
+    if (type < GR_PROP_STRING || type > GR_PROP_JSON) return "a property has an unknown value type";
+    if ((type == GR_PROP_STRING || type == GR_PROP_JSON) && !string_index(l, gr_f64(p + GR_PROP_VALUE))) return "a string property value is not in the string table";
   }
   return 0;
 }

@@ -98,8 +98,11 @@ static int32_t h3_cells(uint8_t *ctx) {
          other modes' own estimate runs a coarse polyfill, which an enormous polygon would make endless */
       int64_t most;
       H3Error err = maxPolygonToCellsSize(&polygon, res, 0, &most);
-      if (err != E_SUCCESS) return h3_refused(ctx, i, "H3 cannot estimate the covering of this polygon", err);
-      if (most >= 0 && (uint64_t)most <= MAX_CELLS - estimated && mode != CONTAINMENT_CENTER) {
+      /* that estimate fails on zero-area parts (quantised TopoJSON has them) and on rings spanning more than
+         180° (Antarctica), which the other modes cover, as h3-js does: they go to their own estimate, which
+         the vertex check above keeps bounded */
+      if (err != E_SUCCESS && mode == CONTAINMENT_CENTER) return h3_refused(ctx, i, "H3 cannot estimate the covering of this polygon", err);
+      if (mode != CONTAINMENT_CENTER && (err != E_SUCCESS || (most >= 0 && (uint64_t)most <= MAX_CELLS - estimated))) {
         err = maxPolygonToCellsSizeExperimental(&polygon, res, mode, &most);
         if (err != E_SUCCESS) return h3_refused(ctx, i, "H3 cannot estimate the covering of this polygon", err);
       }

@@ -129,7 +129,10 @@ const char *hexagons_write(uint8_t **out, uint32_t *len, const hexagons_t *h) {
   for (uint32_t i = 0; i < h->n; i++) {
     uint8_t *g = features + (size_t)i * GR_FEATURE_STRIDE;
     const uint8_t *f = l ? layer_feature(l, h->source[i]) : 0;
+    /* the layer's strings keep their indexes here, so a string id needs no remapping */
     gr_put_f64(g + GR_FEATURE_ID, f ? gr_f64(f + GR_FEATURE_ID) : __builtin_nan(""));
+    gr_put_u32(g + GR_FEATURE_ID_TYPE, f ? gr_u32(f + GR_FEATURE_ID_TYPE) : 0);
+    gr_put_u32(g + GR_FEATURE_ID_TYPE + 4, 0);
     gr_put_u32(g + GR_FEATURE_GEOM_TYPE, h->centers ? GR_GEOM_POINT : GR_GEOM_POLYGON);
     gr_put_u32(g + GR_FEATURE_LAYER, f ? gr_u32(f + GR_FEATURE_LAYER) : NO_LAYER);
     gr_put_u32(g + GR_FEATURE_RING_START, i);
@@ -151,7 +154,7 @@ const char *hexagons_write(uint8_t **out, uint32_t *len, const hexagons_t *h) {
     gr_put_u32(ring + GR_RING_COORD_START, first);
     gr_put_u32(ring + GR_RING_COORD_COUNT, coord - first);
     gr_put_u32(ring + GR_RING_PART, 0);
-    gr_put_u32(ring + GR_RING_PART + 4, 0);
+    gr_put_u32(ring + GR_RING_MEMBER, 0);
 
     /* the source feature's properties first (those we replace left out), then h3 and the numbers */
     gr_put_u32(g + GR_FEATURE_PROP_START, prop);

@@ -3,7 +3,8 @@
  * pip-aggregate.json says what, tally.h decides "in" exactly as @turf/boolean-point-in-polygon 7 does).
  *
  * Input 0, a FEATURES region: its Polygon and MultiPolygon features are the polygons; its Point and
- *   MultiPoint features are points (every position), weighted by their numeric `weight` property, else 1.
+ *   MultiPoint features are points (every position), weighted by their numeric `weight` property, else 1;
+ *   any other feature (a line, a collection, a null geometry) is refused with its index.
  * Inputs 1.., optional POINTS regions in the same crs: more points, weighted by their weight field.
  * Output: a FEATURES region of the polygons with `count` and `sum` added (output.h).
  * Param 0, boundary: 0 = a point on a polygon's edge or vertex is in it (turf's default), 1 = it is not.
@@ -61,6 +62,15 @@ static int32_t pip_aggregate(uint8_t *ctx) {
       gr_say_i64(ctx, gr_crs(r0));
       return gr_fail(ctx, GR_STATUS_UNSUPPORTED_CRS, " (reproject one of them first)");
     }
+  }
+
+  /* a line, a collection or a null geometry is neither a polygon nor points: refused, not skipped */
+  for (uint32_t i = 0; i < layer.n_features; i++) {
+    uint32_t type = gr_u32(layer_feature(&layer, i) + GR_FEATURE_GEOM_TYPE);
+    if (is_polygon(type) || is_point(type)) continue;
+    gr_say(ctx, "input 0: feature ");
+    gr_say_u64(ctx, i);
+    return gr_fail(ctx, GR_STATUS_BAD_INPUT_KIND, " is not a polygon or points (a line, collection or null geometry): pip-aggregate counts points in polygons and carries nothing else");
   }
 
   polygons_t polygons;

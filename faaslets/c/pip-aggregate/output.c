@@ -5,6 +5,9 @@
 static const char COUNT[] = "count";
 static const char SUM[] = "sum";
 
+/* property values that are string indexes: strings, and arrays/objects as their JSON text */
+static int holds_string(uint32_t type) { return type == GR_PROP_STRING || type == GR_PROP_JSON; }
+
 const char *output_write(uint8_t **out, uint32_t *len, const layer_t *l, const polygons_t *p,
                          const uint32_t *count, const double *sum) {
   int64_t key_count = layer_string(l, COUNT, 5), key_sum = layer_string(l, SUM, 3);
@@ -17,6 +20,7 @@ const char *output_write(uint8_t **out, uint32_t *len, const layer_t *l, const p
     const uint8_t *f = layer_feature(l, p->feature[i]);
     uint32_t layer = gr_u32(f + GR_FEATURE_LAYER);
     if (layer != NO_LAYER) remap[layer] = 0;
+    if (gr_u32(f + GR_FEATURE_ID_TYPE) == GR_PROP_STRING) remap[(uint32_t)gr_f64(f + GR_FEATURE_ID)] = 0;
     uint32_t r0 = gr_u32(f + GR_FEATURE_RING_START), nr = gr_u32(f + GR_FEATURE_RING_COUNT);
     n_rings += nr;
     for (uint32_t r = 0; r < nr; r++) n_coords += gr_u32(layer_ring(l, r0 + r) + GR_RING_COORD_COUNT);
@@ -26,7 +30,7 @@ const char *output_write(uint8_t **out, uint32_t *len, const layer_t *l, const p
       uint32_t key = gr_u32(prop + GR_PROP_KEY);
       if (key == key_count || key == key_sum) continue;
       remap[key] = 0;
-      if (gr_u32(prop + GR_PROP_TYPE) == GR_PROP_STRING) remap[(uint32_t)gr_f64(prop + GR_PROP_VALUE)] = 0;
+      if (holds_string(gr_u32(prop + GR_PROP_TYPE))) remap[(uint32_t)gr_f64(prop + GR_PROP_VALUE)] = 0;
       n_props++;
     }
     n_props += 2;
@@ -63,7 +67,11 @@ const char *output_write(uint8_t **out, uint32_t *len, const layer_t *l, const p
     const uint8_t *f = layer_feature(l, p->feature[i]);
     uint8_t *g = features + (size_t)i * GR_FEATURE_STRIDE;
     uint32_t layer = gr_u32(f + GR_FEATURE_LAYER);
-    gr_put_f64(g + GR_FEATURE_ID, gr_f64(f + GR_FEATURE_ID));
+    uint32_t id_type = gr_u32(f + GR_FEATURE_ID_TYPE);
+    double id = gr_f64(f + GR_FEATURE_ID);
+    gr_put_f64(g + GR_FEATURE_ID, id_type == GR_PROP_STRING ? (double)remap[(uint32_t)id] : id);
+    gr_put_u32(g + GR_FEATURE_ID_TYPE, id_type);
+    gr_put_u32(g + GR_FEATURE_ID_TYPE + 4, 0);
     gr_put_u32(g + GR_FEATURE_GEOM_TYPE, gr_u32(f + GR_FEATURE_GEOM_TYPE));
     gr_put_u32(g + GR_FEATURE_LAYER, layer == NO_LAYER ? NO_LAYER : remap[layer]);
     gr_put_u32(g + GR_FEATURE_RING_START, ring);
@@ -76,7 +84,7 @@ const char *output_write(uint8_t **out, uint32_t *len, const layer_t *l, const p
       gr_put_u32(dst + GR_RING_COORD_START, coord);
       gr_put_u32(dst + GR_RING_COORD_COUNT, nc);
       gr_put_u32(dst + GR_RING_PART, gr_u32(src + GR_RING_PART));
-      gr_put_u32(dst + GR_RING_PART + 4, 0);
+      gr_put_u32(dst + GR_RING_MEMBER, 0);
       __builtin_memcpy(coords + (size_t)coord * GR_COORD_STRIDE, layer_coord(l, c0), (size_t)nc * GR_COORD_STRIDE);
       coord += nc;
     }
@@ -90,7 +98,7 @@ const char *output_write(uint8_t **out, uint32_t *len, const layer_t *l, const p
       double value = gr_f64(src + GR_PROP_VALUE);
       gr_put_u32(dst + GR_PROP_KEY, remap[key]);
       gr_put_u32(dst + GR_PROP_TYPE, type);
-      gr_put_f64(dst + GR_PROP_VALUE, type == GR_PROP_STRING ? (double)remap[(uint32_t)value] : value);
+      gr_put_f64(dst + GR_PROP_VALUE, holds_string(type) ? (double)remap[(uint32_t)value] : value);
     }
     uint8_t *dst = props + (size_t)prop++ * GR_PROP_STRIDE;
     gr_put_u32(dst + GR_PROP_KEY, idx_count);

@@ -20,7 +20,7 @@ export async function loadFile(chains: BrowserChains, file: File, askTile: () =>
   if (format === 'mvt') {
     const tile = parseTileAddress(file.name) ?? askTile()
     if (!tile) throw new Error(`${file.name}: which tile is it? Name the file z-x-y.mvt`)
-    const input = await prepareInput(bytes, 'mvt', 'mvt', tile)
+    const input = await prepareInput(bytes, 'mvt', 'mvt', { tile })
     const t0 = performance.now()
     const run = await chains.run('tile-heatmap', { ...tile }, (mem) => [writePrepared(mem, input)])
     try {

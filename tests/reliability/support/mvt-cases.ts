@@ -139,14 +139,28 @@ export function writeRawMvt(mem: RegionMemory, bytes: Uint8Array, tile?: { z: nu
   return { ptr: r.ptr, len: r.len }
 }
 
-/** Layer names and feature counts of @mapbox/vector-tile's reading (null when it throws). */
+/**
+ * Layer names and feature counts of @mapbox/vector-tile's reading (null when it throws): the features whose
+ * toGeoJSON it can make, which mvt-decode's default (lenient) mode decodes and whose others it skips.
+ */
 function oracleShape(bytes: Uint8Array): Map<string, number> | null {
   try {
     const vt = new VectorTile(new PbfReader(bytes))
     const shape = new Map<string, number>()
     for (const [name, layer] of Object.entries(vt.layers)) {
       let n = 0
-      for (let i = 0; i < layer.length; i++) if (layer.feature(i).type !== 0) n++
+      for (let i = 0; i < layer.length; i++) {
+        const feature = layer.feature(i)
+        if (feature.type < 1 || feature.type > 3) continue
+        try {
+          // toGeoJSON's loadGeometry throws where bbox does (no geometry, an unknown command), but it would
+          // also materialise a ClosePath's count of repeated points: up to 2^28 of them in a fuzzed tile
+          feature.bbox()
+          n++
+        } catch {
+          // not a feature mvt-decode writes
+        }
+      }
       shape.set(name, n)
     }
     return shape
