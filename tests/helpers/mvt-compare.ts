@@ -176,3 +176,34 @@ function signedArea(ring: Array<{ x: number; y: number }>): number {
   }
   return sum
 }
+
+/**
+ * Strict mode's refusals by rule, in the order of the repairs counters: what each strict error says, and the
+ * counter lenient mode counts it under (tests/faaslets/mvt-decode.test.ts has the table of what lenient mode
+ * does instead).
+ */
+export const STRICT_RULES: Array<[string, RegExp]> = [
+  ['unknown_field', /unknown (tile|layer|feature) field|value \d+ has unknown field|must be .*, found|invalid field key/],
+  ['repeated_field', /has two (name|version|extent|id|type|geometry|tags) fields|value \d+ holds \d+ fields/],
+  ['layer_without_name', /layer has no name field/],
+  ['layer_without_version', /layer has no version field/],
+  ['layer_version_unknown', /unsupported layer version/],
+  ['invalid_utf8', /is not valid UTF-8/],
+  ['layer_replaced', /two layers have the same name/],
+  ['tag_out_of_range', /tag (key|value) index \d+ is out of range/],
+  ['tag_key_repeated', /tag key index \d+ appears twice/],
+  ['feature_without_type', /feature has no type field/],
+  ['geometry_type_unknown', /unknown geometry type/],
+  ['feature_without_geometry', /feature has no geometry field/],
+  ['command_unknown', /unknown command/],
+  ['geometry_empty', /feature has an empty geometry/],
+  ['command_out_of_order', /POINT geometry starts with|POINT geometry has commands after|expects (MoveTo|LineTo|ClosePath)|is not followed by LineTo|is not closed by ClosePath/],
+  ['command_count', /MoveTo with command count 0|MoveTo has command count|LineTo has command count|ClosePath has command count|command count \d+ needs/],
+  ['zero_length_segment', /zero-length segment|repeats its first point/],
+  ['exterior_ring_winding', /starts with an interior ring/],
+]
+
+/** The rules whose pattern a strict-mode message matches. */
+export function rulesOf(message: string): string[] {
+  return STRICT_RULES.filter(([, re]) => re.test(message)).map(([rule]) => rule)
+}

@@ -199,7 +199,8 @@ function writeProps(s: usize, e: usize): void {
 }
 
 /** Gives property i (already written) the value of value index v. */
-export function setProp(i: u32, v: usize): void {
+// @ts-ignore: decorator
+@inline export function setProp(i: u32, v: usize): void {
   const at = props + <usize>i * PROP_STRIDE;
   store<u32>(at + PROP_TYPE, <u32>load<u8>(valueType + v));
   store<f64>(at + PROP_VALUE, load<f64>(valueNumber + (v << 3)));
