@@ -53,6 +53,9 @@ export async function execCommand(args: string[]): Promise<number> {
   if (crs === null) throw fail('E_BAD_PARAM', values.crs !== undefined ? 'crs' : 'from', `expected an EPSG code like EPSG:32633, got ${JSON.stringify(declared)}`)
   const geometry = values.geometry ?? 'refuse'
   if (!(GEOMETRY_AS_POINTS as readonly string[]).includes(geometry)) throw fail('E_BAD_PARAM', 'geometry', `expected one of ${GEOMETRY_AS_POINTS.join(', ')}, got ${JSON.stringify(geometry)}`)
+  // a faaslet that decides this itself (cluster reads features) takes --geometry as its own parameter
+  const own = manifest.params.find((p) => p.name === 'geometry' && p.values?.includes(geometry))
+  if (values.geometry !== undefined && own && !('geometry' in params)) params.geometry = geometry
   const prepared = await prepareInput(input, inFormat, want, { tile, crs, geometry: geometry as GeometryAsPoints, delimiter: values.delimiter })
   const outFormat = outputFormatFromPath(values.out)
   const outIndex = values.output !== undefined

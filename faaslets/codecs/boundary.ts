@@ -6,7 +6,7 @@ import { checkRegion, NAME_BY_KIND, type Descriptor, type RegionMemory } from '.
 import type { RegionKindName } from '../abi/manifest.js'
 import { fail } from '../../errors/index.js'
 import { clustersToGeoJSON, readClusters } from './clusters.js'
-import { readFeatures, writeFeatures } from './features.js'
+import { readFeatures, writeFeatures, type FeatureCollection } from './features.js'
 import { featuresToCsv } from './features-csv.js'
 import { gridToJson, imageToPng, pngToImage, writeGridJson } from './grid.js'
 import { gunzipTile, readMvt, writeMvt, type TileAddress } from './mvt.js'
@@ -221,6 +221,27 @@ export function carriedOf(p: PreparedInput): CarriedProperties | undefined {
   return p.kind === 'points' ? p.points.carried : undefined
 }
 
+/**
+ * JSON has no NaN or Infinity: a position a projection could not place (reproject keeps it as NaN or
+ * Infinity) would be written as [null, null], which no reader takes. Refused instead, naming it.
+ */
+function finitePositions(fc: FeatureCollection, crs: number): FeatureCollection {
+  const check = (c: unknown, where: string): void => {
+    if (!Array.isArray(c)) return
+    if (typeof c[0] === 'number') {
+      if (!Number.isFinite(c[0]) || !Number.isFinite(c[1])) throw fail('E_CANNOT_CARRY', `${where} (${c[0]}, ${c[1]}): a position with no place in EPSG:${crs}`, 'GeoJSON, which has no NaN or Infinity (filter it out, or write CSV or a region)')
+      return
+    }
+    c.forEach((x, i) => check(x, `${where}[${i}]`))
+  }
+  fc.features.forEach((f, i) => {
+    const g = f.geometry
+    if (g?.type === 'GeometryCollection') g.geometries.forEach((m, k) => check(m.coordinates, `features[${i}].geometry.geometries[${k}].coordinates`))
+    else if (g) check(g.coordinates, `features[${i}].geometry.coordinates`)
+  })
+  return fc
+}
+
 /** Encodes an output region as `as` (the one copy out). */
 export function encodeOutput(bytes: Uint8Array, d: Descriptor, as: OutputFormat, opts: OutputOptions = {}): Uint8Array {
   const header = checkRegion(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), d.ptr, d.len)
@@ -254,8 +275,8 @@ export function encodeOutput(bytes: Uint8Array, d: Descriptor, as: OutputFormat,
       if (kind === L.KIND_FEATURES) return new TextEncoder().encode(featuresToCsv(readFeatures(bytes, d), header.crs))
       break
     case 'geojson':
-      if (kind === L.KIND_POINTS) return json(pointsToGeoJSON(readPoints(bytes, d), opts.carried))
-      if (kind === L.KIND_FEATURES) return json(readFeatures(bytes, d))
+      if (kind === L.KIND_POINTS) return json(finitePositions(pointsToGeoJSON(readPoints(bytes, d), opts.carried) as FeatureCollection, header.crs))
+      if (kind === L.KIND_FEATURES) return json(finitePositions(readFeatures(bytes, d), header.crs))
       if (kind === L.KIND_CLUSTERS) return json(clustersToGeoJSON(readClusters(bytes, d)))
       break
   }
