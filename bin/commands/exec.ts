@@ -10,7 +10,7 @@ import { LocalRunner } from '../../dataplane/local-runner.js'
 import { fail } from '../../errors/index.js'
 import { parseTileAddress } from '../../faaslets/codecs/mvt.js'
 import { collectParams } from './params.js'
-import { parseCrs } from '../../faaslets/abi/manifest.js'
+import { resolveCrs } from '../../faaslets/abi/crs-names.js'
 import { auxXml, placeRegion, worldFile, worldFilePath } from '../../faaslets/codecs/world-file.js'
 import { GEOMETRY_AS_POINTS, type GeometryAsPoints } from '../../faaslets/codecs/points.js'
 
@@ -49,8 +49,9 @@ export async function execCommand(args: string[]): Promise<number> {
   }
   const tile = 'z' in params ? { z: Number(params.z), x: Number(params.x), y: Number(params.y) } : tileFromName ?? undefined
   const declared = values.crs ?? params.from
-  const crs = declared === undefined ? undefined : parseCrs(declared)
-  if (crs === null) throw fail('E_BAD_PARAM', values.crs !== undefined ? 'crs' : 'from', `expected an EPSG code like EPSG:32633, got ${JSON.stringify(declared)}`)
+  const resolved = declared === undefined ? undefined : resolveCrs(declared)
+  if (resolved?.error !== undefined) throw fail('E_BAD_PARAM', values.crs !== undefined ? 'crs' : 'from', resolved.error)
+  const crs = resolved?.code
   const geometry = values.geometry ?? 'refuse'
   if (!(GEOMETRY_AS_POINTS as readonly string[]).includes(geometry)) throw fail('E_BAD_PARAM', 'geometry', `expected one of ${GEOMETRY_AS_POINTS.join(', ')}, got ${JSON.stringify(geometry)}`)
   // a faaslet that decides this itself (cluster reads features) takes --geometry as its own parameter
