@@ -247,9 +247,9 @@ export function encodeOutput(bytes: Uint8Array, d: Descriptor, as: OutputFormat,
   const header = checkRegion(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), d.ptr, d.len)
   const kind = header.kind
   const json = (v: object) => {
-    if (as === 'geojson' && header.crs !== 4326) {
+    if (as === 'geojson' && header.crs !== 4326 && header.crs !== 0) {
       if (opts.rfc7946) throw fail('E_CANNOT_CARRY', `EPSG:${header.crs} coordinates`, 'RFC 7946 GeoJSON, which is WGS84 lon/lat only (reproject to EPSG:4326, or leave out rfc7946 to have the crs named)')
-      if (header.crs !== 0) v = { type: (v as { type: string }).type, crs: crsMember(header.crs), ...v }
+      v = { type: (v as { type: string }).type, crs: crsMember(header.crs), ...v }
     }
     return new TextEncoder().encode(JSON.stringify(v))
   }

@@ -217,5 +217,13 @@ export function readRegionWithCodecs(bytes: Uint8Array, d: Descriptor, kind: num
   // the encoders too, but not on huge grids and images: PNG-deflating 16 M pixels takes seconds, and the
   // readers above have already checked every index
   const h = checkRegion(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), d.ptr, d.len)
-  if ((kind !== L.KIND_GRID && kind !== L.KIND_IMAGE) || h.count <= 512 * 512) encodeOutput(bytes, d, NATURAL_FORMAT[kind])
+  if ((kind !== L.KIND_GRID && kind !== L.KIND_IMAGE) || h.count <= 512 * 512) {
+    try {
+      encodeOutput(bytes, d, NATURAL_FORMAT[kind])
+    } catch (e) {
+      // a valid region whose values the format cannot hold (NaN coordinates in GeoJSON) is refused by name:
+      // that is the format speaking clearly, not the region being broken
+      if ((e as { code?: string }).code !== 'E_CANNOT_CARRY') throw e
+    }
+  }
 }
