@@ -4,15 +4,13 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { NAME_BY_KIND } from '../../faaslets/abi/region.js'
-import { carriedOf, encodeOutput, inputFormatFromPath, outputFormatFromPath, prepareInput, writePrepared } from '../../faaslets/codecs/boundary.js'
+import { carriedOf, encodeOutput, inputFormatFromPath, parseInputOptions, outputFormatFromPath, prepareInput, writePrepared } from '../../faaslets/codecs/boundary.js'
 import { FORMAT_KINDS } from '../../chains/chain.js'
 import { LocalRunner } from '../../dataplane/local-runner.js'
 import { fail } from '../../errors/index.js'
 import { parseTileAddress } from '../../faaslets/codecs/mvt.js'
 import { collectParams } from './params.js'
-import { resolveCrs } from '../../faaslets/abi/crs-names.js'
 import { auxXml, placeRegion, worldFile, worldFilePath } from '../../faaslets/codecs/world-file.js'
-import { GEOMETRY_AS_POINTS, type GeometryAsPoints } from '../../faaslets/codecs/points.js'
 
 export async function execCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -48,16 +46,11 @@ export async function execCommand(args: string[]): Promise<number> {
     Object.assign(params, { z: String(tileFromName.z), x: String(tileFromName.x), y: String(tileFromName.y) })
   }
   const tile = 'z' in params ? { z: Number(params.z), x: Number(params.x), y: Number(params.y) } : tileFromName ?? undefined
-  const declared = values.crs ?? params.from
-  const resolved = declared === undefined ? undefined : resolveCrs(declared)
-  if (resolved?.error !== undefined) throw fail('E_BAD_PARAM', values.crs !== undefined ? 'crs' : 'from', resolved.error)
-  const crs = resolved?.code
-  const geometry = values.geometry ?? 'refuse'
-  if (!(GEOMETRY_AS_POINTS as readonly string[]).includes(geometry)) throw fail('E_BAD_PARAM', 'geometry', `expected one of ${GEOMETRY_AS_POINTS.join(', ')}, got ${JSON.stringify(geometry)}`)
+  const options = parseInputOptions({ crs: values.crs ?? params.from, geometry: values.geometry, delimiter: values.delimiter }, values.crs !== undefined ? 'crs' : 'from')
   // a faaslet that decides this itself (cluster reads features) takes --geometry as its own parameter
-  const own = manifest.params.find((p) => p.name === 'geometry' && p.values?.includes(geometry))
-  if (values.geometry !== undefined && own && !('geometry' in params)) params.geometry = geometry
-  const prepared = await prepareInput(input, inFormat, want, { tile, crs, geometry: geometry as GeometryAsPoints, delimiter: values.delimiter })
+  const own = manifest.params.find((p) => p.name === 'geometry' && p.values?.includes(options.geometry ?? ''))
+  if (own && !('geometry' in params)) params.geometry = options.geometry!
+  const prepared = await prepareInput(input, inFormat, want, { tile, ...options })
   const outFormat = outputFormatFromPath(values.out)
   const outIndex = values.output !== undefined
     ? manifest.outputs.findIndex((o) => o.name === values.output)

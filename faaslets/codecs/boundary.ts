@@ -10,7 +10,8 @@ import { readFeatures, writeFeatures, type FeatureCollection } from './features.
 import { featuresToCsv } from './features-csv.js'
 import { gridToJson, imageToPng, pngToImage, writeGridJson } from './grid.js'
 import { gunzipTile, readMvt, writeMvt, type TileAddress } from './mvt.js'
-import { pointsFromCsv, pointsFromGeoJSON, pointsToCsv, pointsToGeoJSON, readPoints, writePoints, type CarriedProperties, type GeometryAsPoints, type PointArrays, type PointsInput } from './points.js'
+import { GEOMETRY_AS_POINTS, pointsFromCsv, pointsFromGeoJSON, pointsToCsv, pointsToGeoJSON, readPoints, writePoints, type CarriedProperties, type GeometryAsPoints, type PointArrays, type PointsInput } from './points.js'
+import { resolveCrs } from '../abi/crs-names.js'
 import { csvFeatures, readCsvTable } from './csv.js'
 import { crsMember, crsOfGeoJSON } from './geojson-crs.js'
 import { GEOTIFF_MEDIA_TYPE, gridToGeoTiff } from './geotiff.js'
@@ -133,6 +134,22 @@ export interface InputOptions {
   geometry?: GeometryAsPoints
   /** CSV delimiter (default: sniffed) */
   delimiter?: string
+}
+
+/** The input options as text (a command line's flags, a query string's parameters), checked. */
+export function parseInputOptions(raw: { crs?: string; geometry?: string; delimiter?: string }, crsName = 'crs'): Omit<InputOptions, 'tile'> {
+  const out: Omit<InputOptions, 'tile'> = {}
+  if (raw.crs !== undefined) {
+    const r = resolveCrs(raw.crs)
+    if (r.error !== undefined) throw fail('E_BAD_PARAM', crsName, r.error)
+    out.crs = r.code
+  }
+  if (raw.geometry !== undefined) {
+    if (!(GEOMETRY_AS_POINTS as readonly string[]).includes(raw.geometry)) throw fail('E_BAD_PARAM', 'geometry', `expected one of ${GEOMETRY_AS_POINTS.join(', ')}, got ${JSON.stringify(raw.geometry)}`)
+    out.geometry = raw.geometry as GeometryAsPoints
+  }
+  if (raw.delimiter !== undefined) out.delimiter = raw.delimiter
+  return out
 }
 
 /** The input's CRS: the one a GeoJSON `crs` member names, else the declared one, else 4326; both must agree. */

@@ -1,6 +1,6 @@
 // /chains: list, read (YAML), create or replace (validated), delete, and invoke.
 import type { FastifyInstance } from 'fastify'
-import { inputFormatFromMedia, INPUT_MEDIA_TYPES } from '../../faaslets/codecs/boundary.js'
+import { inputFormatFromMedia, INPUT_MEDIA_TYPES, parseInputOptions } from '../../faaslets/codecs/boundary.js'
 import { runChain } from '../../chains/run.js'
 import type { Mode } from '../../dataplane/dataplane.js'
 import { fail } from '../../errors/index.js'
@@ -66,6 +66,10 @@ export async function chainRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
           mode: { type: 'string', enum: ['shared', 'copy', 'http'], description: 'executor (default shared)' },
           output: { type: 'string', description: 'which output to return when the chain has several (default: the first)' },
           tenant: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' },
+          crs: { type: 'string', description: 'CRS of a body that names none (CSV, GeoJSON without crs): EPSG:n, a URN or a proj4 string (default EPSG:4326)' },
+          geometry: { type: 'string', description: 'what lines and polygons become where the chain reads points: refuse (default), vertices or centroid (a chain that declares its own geometry parameter takes it instead)' },
+          delimiter: { type: 'string', description: 'CSV delimiter: , ; tab or | (default: sniffed from the header)' },
+          rfc7946: { type: 'string', enum: ['true', 'false'], description: 'true: GeoJSON in a CRS other than EPSG:4326 is refused rather than written with a crs member' },
         },
         additionalProperties: { type: 'string' },
       },
@@ -76,11 +80,16 @@ export async function chainRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     const chain = ctx.chains.get(req.params.name)
     const format = inputFormatFromMedia(req.headers['content-type'])
     if (!format) throw fail('E_UNSUPPORTED_MEDIA', req.headers['content-type'] ?? 'none', INPUT_MEDIA_TYPES.join(', '))
-    const { mode = 'shared', output, tenant, ...params } = req.query
+    const { mode = 'shared', output, tenant, crs, delimiter, rfc7946, ...params } = req.query
+    // `geometry` reads the body unless the chain takes it as its own parameter (tile-heatmap: its clusters)
+    const declaresGeometry = chain.input.params.some((p) => p.name === 'geometry')
+    const geometry = declaresGeometry ? undefined : params.geometry
+    if (!declaresGeometry) delete params.geometry
+    const input = parseInputOptions({ crs, geometry, delimiter })
     const wanted = output ?? chain.outputs[0].name
     if (!chain.outputs.some((o) => o.name === wanted)) throw fail('E_BAD_PARAM', 'output', `chain ${chain.name} has outputs ${chain.outputs.map((o) => o.name).join(', ')}`)
     // encode only the output this response carries (the others can cost as much as the chain itself)
-    const res = await runChain(ctx.dataplane, chain, params, req.body ?? Buffer.alloc(0), format, { mode: mode as Mode, tenant, maxPoints: ctx.limits.maxPointsPerRequest, only: [wanted] })
+    const res = await runChain(ctx.dataplane, chain, params, req.body ?? Buffer.alloc(0), format, { mode: mode as Mode, tenant, maxPoints: ctx.limits.maxPointsPerRequest, only: [wanted], input, rfc7946: rfc7946 === 'true' })
     ctx.metrics.observe(chain.name, { ...res.invocation, outputs: [], bytes: () => new Uint8Array(), release: () => {} }, chain.steps.map((s) => s.id), chain.steps.map((s) => s.faaslet))
     const out = res.outputs[0]
     return reply

@@ -161,6 +161,35 @@ describe('invoke', () => {
     expect(badJson.json().code).toBe('E_BAD_GEOJSON')
   })
 
+  it('bodies from other tools: polygons refused unless ?geometry says, ;-CSV with quotes, a declared crs named in the output', async () => {
+    const square = { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { name: 'a' }, geometry: { type: 'Polygon', coordinates: [[[2, 48], [3, 48], [3, 49], [2, 49], [2, 48]]] } }] }
+    const post = (query: string, payload: string, type: string) => inject({ method: 'POST', url: `/chains/points-clusters/invoke?${query}`, payload, headers: { 'content-type': type } })
+    const refused = await post('zoom=20', JSON.stringify(square), 'application/geo+json')
+    expect(refused.statusCode).toBe(422)
+    expect(refused.json()).toMatchObject({ code: 'E_CANNOT_CARRY', message: expect.stringMatching(/features\[0\] \(a Polygon\).*geometry=vertices/) })
+    // at a zoom past maxZoom nothing merges: one cluster per vertex (the ring's closing position once)
+    const vertices = await post('zoom=20&geometry=vertices', JSON.stringify(square), 'application/geo+json')
+    expect(vertices.statusCode, vertices.body).toBe(200)
+    expect(vertices.json().features).toHaveLength(4)
+    const centroid = await post('zoom=20&geometry=centroid', JSON.stringify(square), 'application/geo+json')
+    // (a point comes back through supercluster's Mercator round trip: within 1e-9°)
+    const [c] = centroid.json().features.map((f: { geometry: { coordinates: number[] } }) => f.geometry.coordinates)
+    expect(centroid.json().features).toHaveLength(1)
+    expect(Math.max(Math.abs(c[0] - 2.5), Math.abs(c[1] - 48.5))).toBeLessThan(1e-9)
+    const semicolons = 'name;lat;lon\r\n"Paris; capital";48.85;2.35\r\n"Berlin ""Mitte""";52.5;13.4\r\n'
+    const csv = await post('zoom=20', semicolons, 'text/csv')
+    expect(csv.statusCode, csv.body).toBe(200)
+    expect(csv.json().features).toHaveLength(2)
+    // metres declared for a CSV that cannot say so itself; the output names its CRS (or is refused for RFC 7946)
+    const metres = 'x,y\n261845.7,6250564.3\n1491681.2,6891041.9\n'
+    const named = await post('zoom=20&crs=EPSG:3857', metres, 'text/csv')
+    expect(named.statusCode, named.body).toBe(200)
+    expect(named.json().crs).toEqual({ type: 'name', properties: { name: 'urn:ogc:def:crs:EPSG::3857' } })
+    expect((await post('zoom=20&crs=EPSG:3857&rfc7946=true', metres, 'text/csv')).json().code).toBe('E_CANNOT_CARRY')
+    const bad = await post('zoom=20&crs=EPSG:9999999', metres, 'text/csv')
+    expect([bad.statusCode, bad.json().code]).toEqual([400, 'E_BAD_PARAM'])
+  })
+
   it('metrics count invocations, errors and copied bytes', async () => {
     const m = (await inject({ url: '/metrics' })).body
     expect(m).toMatch(/graticule_chain_invocations_total\{chain="tile-heatmap",mode="shared",outcome="ok"\} \d+/)
