@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { NAME_BY_KIND } from '../../faaslets/abi/region.js'
+import * as L from '../../faaslets/abi/layout.js'
 import { carriedOf, encodeOutput, inputFormatFromPath, parseInputOptions, outputFormatFromPath, prepareInput, writePrepared } from '../../faaslets/codecs/boundary.js'
 import { FORMAT_KINDS } from '../../chains/chain.js'
 import { LocalRunner } from '../../dataplane/local-runner.js'
@@ -37,7 +38,7 @@ export async function execCommand(args: string[]): Promise<number> {
   // features carry everything a file holds; points only coordinates, weight and id (the rest rides beside)
   const kinds = [...manifest.inputs[0].kinds].sort((a, b) => Number(b === 'features') - Number(a === 'features'))
   // a .region file is one kind already: the header says which
-  const regionKind = inFormat === 'region' && input.length >= 8 ? NAME_BY_KIND[input.readUInt16LE(6)] : undefined
+  const regionKind = inFormat === 'region' && input.length >= L.HEADER_SIZE ? NAME_BY_KIND[input.readUInt16LE(L.HDR_KIND)] : undefined
   const want = regionKind !== undefined ? kinds.find((k) => k === regionKind) : kinds.find((k) => canRead(inFormat, k))
   if (!want) throw fail('E_BAD_FORMAT', values.in, `${name} reads ${manifest.inputs[0].kinds.join('|')}; a ${inFormat} file cannot become one`)
   const tileFromName = parseTileAddress(values.in.replace(/\.gz$/, ''))

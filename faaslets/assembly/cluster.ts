@@ -18,7 +18,7 @@ import {
   STATUS_BAD_PARAM, STATUS_MALFORMED_INPUT, STATUS_OK, STATUS_TOO_LARGE, STATUS_UNSUPPORTED_CRS,
 } from "../abi/layout";
 import { KDTree, range } from "./cluster/kdbush";
-import { GEOMETRY_CENTROID, GEOMETRY_REFUSE, GEOMETRY_SKIP, GEOMETRY_VERTICES, refusal, refusedFeature, scanFeatures } from "./cluster/feature-points";
+import { GEOMETRY_CENTROID, GEOMETRY_REFUSE, GEOMETRY_SKIP, GEOMETRY_VERTICES, refusal, refusalStatus, refusedFeature, scanFeatures } from "./cluster/feature-points";
 import { ENTRY, E_ID, E_NUM, E_WEIGHT, E_X, E_Y, E_ZOOM, Level, buildTree, clusterLevel } from "./cluster/levels";
 import {
   SCALE, decode, encode, latY, lngX, metresX, metresY, toInt32, xLng, xMetres, yLat, yMetres,
@@ -94,7 +94,7 @@ export function gr_run(ctx: usize): i32 {
   const weightKey = k == KIND_FEATURES ? stringIndex(r, WEIGHT) : -1;
   const scanned = k == KIND_POINTS ? <i64>count(r) : scanFeatures(r, <i32>geometry, weightKey, 0, 0, 0, 0);
   if (scanned < 0) {
-    return fail(ctx, refusal.startsWith("is not") ? STATUS_BAD_INPUT_KIND : STATUS_MALFORMED_INPUT, "feature " + refusedFeature.toString() + " " + refusal);
+    return fail(ctx, refusalStatus, "feature " + refusedFeature.toString() + " " + refusal);
   }
   if (scanned > <i64>MAX_POINTS) return fail(ctx, STATUS_TOO_LARGE, scanned.toString() + " points, cluster takes at most " + MAX_POINTS.toString());
   const numPoints = <u32>scanned;

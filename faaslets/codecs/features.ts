@@ -469,7 +469,8 @@ function checkList(c: unknown, where: string, item: (x: unknown, where: string) 
   c.forEach((x, i) => item(x, `${where}[${i}]`))
 }
 
-function checkPosition(p: unknown, where: string): void {
+/** A GeoJSON position as graticule carries it: two finite numbers (refused with where and why otherwise). */
+export function checkPosition(p: unknown, where: string): void {
   if (!Array.isArray(p) || p.length < 2) bad(where, `a position is [x, y], got ${JSON.stringify(p)}`)
   if (p.length > 2) bad(where, `positions with more than two values (altitude) cannot be carried, got ${JSON.stringify(p)}`)
   if (typeof p[0] !== 'number' || typeof p[1] !== 'number' || !Number.isFinite(p[0]) || !Number.isFinite(p[1])) bad(where, `a position holds two finite numbers, got ${JSON.stringify(p)}`)

@@ -3,6 +3,7 @@ import * as L from '../abi/layout.js'
 import { checkRegion, createRegion, type Descriptor, type RegionMemory } from '../abi/region.js'
 import { fail } from '../../errors/index.js'
 import { coordinate, propertyValue, readCsvTable } from './csv.js'
+import { checkPosition } from './features.js'
 
 export interface PointArrays {
   x: Float64Array
@@ -169,11 +170,8 @@ function collectVertices(g: { type: string; coordinates?: unknown; geometries?: 
 }
 
 function position(c: unknown, where: string): [number, number] {
-  if (!Array.isArray(c) || c.length < 2 || typeof c[0] !== 'number' || typeof c[1] !== 'number' || !Number.isFinite(c[0]) || !Number.isFinite(c[1])) {
-    throw fail('E_BAD_GEOJSON', `${where}: a position must be [number, number], got ${JSON.stringify(c)}`)
-  }
-  if (c.length > 2) throw fail('E_BAD_GEOJSON', `${where}: positions with more than two values (altitude) cannot be carried, got ${JSON.stringify(c)}`)
-  return [c[0], c[1]]
+  checkPosition(c, where)
+  return [(c as number[])[0], (c as number[])[1]]
 }
 
 export function asFeatures(json: unknown): GeoJsonFeature[] {

@@ -10,6 +10,7 @@ import {
   FEATURE_RING_COUNT, FEATURE_RING_START, FEATURE_STRIDE, GEOM_COLLECTION, GEOM_MULTIPOINT, GEOM_MULTIPOLYGON,
   GEOM_POINT, GEOM_POLYGON, MEMBER_EMPTY, PROP_KEY, PROP_NUMBER, PROP_STRIDE, PROP_TYPE, PROP_VALUE,
   RING_COORD_COUNT, RING_COORD_START, RING_MEMBER, RING_STRIDE, SEC_COORDS, SEC_PROPS, SEC_RINGS,
+  STATUS_BAD_INPUT_KIND, STATUS_MALFORMED_INPUT,
 } from "../../abi/layout";
 import { count, data, section, sectionCount } from "../lib/region";
 
@@ -18,9 +19,10 @@ export const GEOMETRY_VERTICES = 1;
 export const GEOMETRY_CENTROID = 2;
 export const GEOMETRY_SKIP = 3;
 
-/** Set by scanFeatures when it stops: the feature that could not be read, and why. */
+/** Set by scanFeatures when it stops: the feature that could not be read, why, and the status that says so. */
 export let refusedFeature: u32 = 0;
 export let refusal: string = "";
+export let refusalStatus: i32 = 0;
 
 /**
  * Walks the features' points. With `xs` = 0 it only counts them; otherwise it writes x, y, weight and id
@@ -39,11 +41,11 @@ export function scanFeatures(r: usize, geometry: i32, weightKey: i64, xs: usize,
     const ringStart = load<u32>(f + FEATURE_RING_START), ringCount = load<u32>(f + FEATURE_RING_COUNT);
     const propStart = load<u32>(f + FEATURE_PROP_START), propCount = load<u32>(f + FEATURE_PROP_COUNT);
     if (<u64>ringStart + <u64>ringCount > <u64>nRings || <u64>propStart + <u64>propCount > <u64>nProps) {
-      return refuse(fi, "its rings or properties lie outside their sections");
+      return refuse(fi, STATUS_MALFORMED_INPUT, "its rings or properties lie outside their sections");
     }
     const asPoints = type == GEOM_POINT || type == GEOM_MULTIPOINT;
     if (!asPoints && geometry == GEOMETRY_REFUSE) {
-      return refuse(fi, "is not a Point or MultiPoint: say what it becomes with geometry=vertices or geometry=centroid");
+      return refuse(fi, STATUS_BAD_INPUT_KIND, "is not a Point or MultiPoint: say what it becomes with geometry=vertices or geometry=centroid");
     }
     if (!asPoints && geometry == GEOMETRY_SKIP) continue;
     let weight = 1.0;
@@ -62,7 +64,7 @@ export function scanFeatures(r: usize, geometry: i32, weightKey: i64, xs: usize,
     for (let q: u32 = 0; q < ringCount; q++) {
       const ring = rings + <usize>(ringStart + q) * RING_STRIDE;
       const c0 = load<u32>(ring + RING_COORD_START), nc = load<u32>(ring + RING_COORD_COUNT);
-      if (<u64>c0 + <u64>nc > <u64>nCoords) return refuse(fi, "its coordinates lie outside their section");
+      if (<u64>c0 + <u64>nc > <u64>nCoords) return refuse(fi, STATUS_MALFORMED_INPUT, "its coordinates lie outside their section");
       const member = load<u32>(ring + RING_MEMBER) % MEMBER_EMPTY;
       const ringType = type == GEOM_COLLECTION ? member : type;
       const closed = ringType == GEOM_POLYGON || ringType == GEOM_MULTIPOLYGON;
@@ -97,8 +99,9 @@ export function scanFeatures(r: usize, geometry: i32, weightKey: i64, xs: usize,
   store<f64>(ids + at, id);
 }
 
-function refuse(feature: u32, why: string): i64 {
+function refuse(feature: u32, status: i32, why: string): i64 {
   refusedFeature = feature;
+  refusalStatus = status;
   refusal = why;
   return -1;
 }
