@@ -15,7 +15,9 @@ import { faasletRoutes } from './routes/faaslets.js'
 import { healthRoutes } from './routes/health.js'
 import { liveRoutes } from './routes/live.js'
 import { ingestRoutes } from './routes/ingest.js'
-import { ISOLATION_HEADERS, webRoutes } from './routes/web.js'
+import { webRoutes } from './routes/web.js'
+import { registerInterop } from './interop.js'
+import { loggerOptions, type LogLevel } from './logging.js'
 import { Ingestion, type IngestionOptions } from './ingest/ingestion.js'
 
 export interface GatewayOptions {
@@ -29,7 +31,10 @@ export interface GatewayOptions {
   /** where deployed faaslets are stored; null keeps them in memory */
   faasletsDir?: string | null
   ingestion?: IngestionOptions | null
-  logger?: boolean
+  /** log level of the JSON logs (fastify's logger); false or 'silent' for none */
+  logLevel?: LogLevel | false
+  /** origins allowed to call the API from other pages (CORS); '*' for any */
+  corsOrigins?: string[]
 }
 
 export interface Gateway {
@@ -57,12 +62,9 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     readiness: () => ({ workers: dataplane.shared.pool.threads.length > 0, ...(ingestion ? ingestion.readiness() : {}) }),
   }
 
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: limits.bodyLimit, trustProxy: false, frameworkErrors: frameworkErrorHandler(metrics) })
+  const app = Fastify({ logger: loggerOptions(opts.logLevel), bodyLimit: limits.bodyLimit, trustProxy: false, frameworkErrors: frameworkErrorHandler(metrics) })
   installErrorHandlers(app, metrics)
-  // every response is cross-origin isolated: the page's workers, wasm and tiles need it (SharedArrayBuffer)
-  app.addHook('onSend', async (_req, reply) => {
-    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) if (!reply.hasHeader(k)) reply.header(k, v)
-  })
+  await registerInterop(app, { corsOrigins: opts.corsOrigins })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
   await app.register(swagger, {

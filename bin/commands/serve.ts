@@ -47,7 +47,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     token: process.env.GRATICULE_TOKEN || undefined,
     chainsDir: values['chains-dir'],
     faasletsDir: values['faaslets-dir'],
-    logger: values.log,
+    logLevel: values.log ? 'info' : false,
     ingestion: {
       windows: { sizeMs: num(values['window-ms'], 'window-ms'), allowedLatenessMs: num(values['lateness-ms'], 'lateness-ms') },
       idleFlushMs: num(values['idle-flush-ms'], 'idle-flush-ms'),

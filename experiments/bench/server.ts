@@ -30,7 +30,7 @@ const { values } = parseArgs({
 const workers = values.workers ? Number(values.workers) : Math.max(1, availableParallelism())
 
 const gw = await buildGateway({
-  workers, chainsDir: null, logger: false,
+  workers, chainsDir: null, logLevel: false,
   ingestion: values.kafka
     ? {
       simulator: null,
