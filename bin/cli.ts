@@ -1,39 +1,57 @@
 // graticule's command line: parses argv, calls the layers below, prints. No logic of its own.
+// Exit status: 0 ok, 1 the command failed, 2 the command line was wrong (a UsageError) — see help.ts.
 import { GraticuleError } from '../errors/index.js'
 import { commands } from './commands.js'
-
-function usage(): string {
-  const lines = ['usage: graticule <command> [options]', '', 'commands:']
-  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.summary}`)
-  lines.push('', 'graticule <command> --help for the options of a command')
-  return lines.join('\n')
-}
+import { commandHelp, topLevelHelp } from './help.js'
+import { UsageError } from './options.js'
+import { versionLine } from './version.js'
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(usage())
-    return name ? 0 : 2
+  if (name === '--help' || name === '-h') return print(topLevelHelp(commands))
+  if (name === '--version' || name === '-V') return print(versionLine())
+  if (name === 'help') {
+    if (rest.length === 0) return print(topLevelHelp(commands))
+    if (commands[rest[0]]) return print(commandHelp(rest[0], commands[rest[0]]))
+    return usageError(`unknown command "${rest[0]}"`)
   }
+  if (!name) return usageError('missing <command>')
   const command = commands[name]
-  if (!command) {
-    console.error(`graticule: unknown command "${name}"\n\n${usage()}`)
-    return 2
+  if (!command) return usageError(`unknown command "${name}"`)
+  // --help anywhere before `--` (after it, "--help" could be a value)
+  const flags = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest
+  if (flags.includes('--help') || flags.includes('-h')) return print(commandHelp(name, command))
+  try {
+    return await command.run(rest)
+  } catch (e) {
+    if (e instanceof UsageError || isParseArgsError(e)) return usageError((e as Error).message, name)
+    throw e
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(`usage: graticule ${name} ${command.usage}\n\n${command.summary}`)
-    return 0
-  }
-  return command.run(rest)
+}
+
+function print(text: string): number {
+  console.log(text)
+  return 0
+}
+
+/** One line on stderr, and where the usage is; exit 2. */
+function usageError(message: string, command?: string): number {
+  const prefix = command ? `graticule ${command}` : 'graticule'
+  console.error(`${prefix}: ${message} (${command ? `graticule ${command} --help` : 'graticule --help'} for the usage)`)
+  return 2
+}
+
+/** node:util parseArgs's own errors, from a command that parses without options.ts. */
+function isParseArgsError(e: unknown): boolean {
+  return e instanceof TypeError && String((e as { code?: string }).code ?? '').startsWith('ERR_PARSE_ARGS')
 }
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code },
   (e: unknown) => {
-    // one line, never a stack trace, for anything a user can cause
+    // one line, never a stack trace, for anything a user can cause: a failed command exits 1
     if (e instanceof GraticuleError) console.error(`graticule: ${e.code}: ${e.message}`)
-    else if (e instanceof TypeError && 'code' in e && String((e as { code: string }).code).startsWith('ERR_PARSE_ARGS')) console.error(`graticule: ${e.message}`)
     else console.error(`graticule: ${(e as Error)?.message ?? String(e)}`)
-    process.exitCode = e instanceof GraticuleError ? 1 : 2
+    process.exitCode = 1
   },
 )

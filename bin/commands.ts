@@ -1,51 +1,76 @@
 // The commands of the CLI, one file each under commands/, loaded only when run (so `graticule --help`
-// does not pay for fastify, kafkajs and the workers).
+// does not pay for fastify, kafkajs and the workers). Each command's options are declared once, in a
+// small table module beside it: its parser, its help and the top-level ENVIRONMENT list come from there.
+import type { OptionTable } from './options.js'
+import { CHAINS_OPTIONS, RUN_OPTIONS, RUN_POSITIONALS, VALIDATE_OPTIONS, VALIDATE_POSITIONALS } from './commands/chains-options.js'
+import { DEPLOY_OPTIONS, DEPLOY_POSITIONALS } from './commands/deploy-options.js'
+import { EXEC_OPTIONS, EXEC_POSITIONALS } from './commands/exec-options.js'
+import { FAASLETS_OPTIONS } from './commands/faaslets-options.js'
+import { SENSORS_OPTIONS } from './commands/sensors-options.js'
+import { SERVE_OPTIONS } from './commands/serve-options.js'
 
 export interface Command {
   summary: string
-  usage: string
+  /** the positional arguments as help shows them ('' for none), e.g. "<faaslet>" or "<chain.yaml>..." */
+  positionals: string
+  /** every option the command takes */
+  options: OptionTable
   run(args: string[]): Promise<number>
 }
 
 export const commands: Record<string, Command> = {
   faaslets: {
     summary: 'list the faaslets with their inputs, outputs and parameters',
-    usage: '[--json]',
+    positionals: '',
+    options: FAASLETS_OPTIONS,
     run: async (args) => (await import('./commands/faaslets.js')).faasletsCommand(args),
   },
   chains: {
     summary: 'list the shipped chains with their inputs and outputs',
-    usage: '[--json]',
+    positionals: '',
+    options: CHAINS_OPTIONS,
     run: async (args) => (await import('./commands/chains.js')).chainsCommand(args),
   },
   validate: {
     summary: 'check chain files; every problem with file:line:col',
-    usage: '<chain.yaml>...',
+    positionals: VALIDATE_POSITIONALS,
+    options: VALIDATE_OPTIONS,
     run: async (args) => (await import('./commands/chains.js')).validateCommand(args),
   },
   run: {
-    summary: 'run a chain on a file',
-    usage: '<chain.yaml|name> --in <file> --out <file> [--param key=value]... [--mode shared|copy|http]',
+    summary: 'run a chain on a file or stdin',
+    positionals: RUN_POSITIONALS,
+    options: RUN_OPTIONS,
     run: async (args) => (await import('./commands/chains.js')).runCommand(args),
   },
+  exec: {
+    summary: 'run one faaslet on a file or stdin',
+    positionals: EXEC_POSITIONALS,
+    options: EXEC_OPTIONS,
+    run: async (args) => (await import('./commands/exec.js')).execCommand(args),
+  },
   serve: {
-    summary: 'serve the HTTP API, live sensor windows and the map (127.0.0.1:8080)',
-    usage: '[--host 127.0.0.1] [--port 8080] [--kafka host:port] [--topic t] [--no-simulator] [--window-ms 5000] [--lateness-ms 1000] [--idle-flush-ms 2000] [--kafka-stall-ms 5000] [--kafka-replace-ms 30000]',
+    summary: 'serve the HTTP API, live sensor windows and the map',
+    positionals: '',
+    options: SERVE_OPTIONS,
     run: async (args) => (await import('./commands/serve.js')).serveCommand(args),
   },
   sensors: {
-    summary: 'stream simulated sensor points into Kafka, with a progress line',
-    usage: '--kafka <host:port> [--topic graticule.sensors] [--rate N/s] [--sensors N] [--duration s] [--batch N] [--format json|msgpack] [--columns]',
+    summary: 'stream simulated sensor points into Kafka',
+    positionals: '',
+    options: SENSORS_OPTIONS,
     run: async (args) => (await import('./commands/sensors.js')).sensorsCommand(args),
   },
   deploy: {
     summary: 'deploy a faaslet module to a running gateway (checked before it ever runs)',
-    usage: '<file.wasm> --name <name> [--manifest manifest.json] [--url http://127.0.0.1:8080]   (token from GRATICULE_TOKEN)',
+    positionals: DEPLOY_POSITIONALS,
+    options: DEPLOY_OPTIONS,
     run: async (args) => (await import('./commands/deploy.js')).deployCommand(args),
   },
-  exec: {
-    summary: 'run one faaslet on a file',
-    usage: '<faaslet> --in <file> --out <file> [--param key=value]... [--output <name>]',
-    run: async (args) => (await import('./commands/exec.js')).execCommand(args),
+  version: {
+    summary: "print graticule's version and Node.js's (also --version, -V)",
+    positionals: '',
+    options: {},
+    run: async (args) => (await import('./commands/version.js')).versionCommand(args),
   },
 }

@@ -1,6 +1,7 @@
 // One table per command declares its options: the parser, the help text, the environment variables and the
 // configuration file are all derived from it. Precedence: flag > environment > configuration file > default.
 import { parseArgs } from 'node:util'
+import { suggest } from '../chains/diagnostics.js'
 
 export interface OptionSpec {
   type: 'string' | 'boolean'
@@ -14,6 +15,8 @@ export interface OptionSpec {
   describe: string
   /** not read from a configuration file (e.g. --config itself) */
   noFile?: boolean
+  /** a usage error when no flag, environment variable, file entry or default gives it */
+  required?: boolean
 }
 
 export type OptionTable = Record<string, OptionSpec>
@@ -23,8 +26,16 @@ export class UsageError extends Error {}
 
 export type OptionValues = Record<string, string | boolean | string[] | undefined>
 
-export interface Parsed {
-  values: OptionValues
+type ValueOf<S extends OptionSpec> = S extends { type: 'boolean' } ? boolean : S extends { multiple: true } ? string[] : string
+
+/** What a table parses to, typed when the table is declared `satisfies OptionTable`: a value is always
+ *  there when the option is required or has a default, else it may be undefined. */
+export type ValuesOf<T extends OptionTable> = string extends keyof T
+  ? OptionValues
+  : { [K in keyof T]: ValueOf<T[K]> | (T[K] extends { required: true } | { default: string | boolean } ? never : undefined) }
+
+export interface Parsed<V = OptionValues> {
+  values: V
   positionals: string[]
   /** where each value came from */
   source: Record<string, 'flag' | 'env' | 'file' | 'default'>
@@ -45,17 +56,22 @@ function fromText(spec: OptionSpec, name: string, text: unknown, where: string):
   return String(text)
 }
 
-export function parseOptions(table: OptionTable, args: string[], opts: { env?: NodeJS.ProcessEnv; file?: Record<string, unknown>; positionals?: boolean } = {}): Parsed {
+/**
+ * `positionals`: false (none allowed), true (any), or the positionals as help shows them — "<faaslet>",
+ * "<chain.yaml>...", "[command]" — which then also decides how many there must and may be.
+ */
+export function parseOptions<T extends OptionTable>(table: T, args: string[], opts: { env?: NodeJS.ProcessEnv; file?: Record<string, unknown>; positionals?: boolean | string } = {}): Parsed<ValuesOf<T>> {
   const env = opts.env ?? process.env
   let parsed: ReturnType<typeof parseArgs>
   try {
     parsed = parseArgs({
-      args, allowPositionals: opts.positionals ?? false, strict: true,
-      options: Object.fromEntries(Object.entries(table).map(([k, s]) => [k, { type: s.type, multiple: s.multiple, short: s.short }])),
+      args, allowPositionals: Boolean(opts.positionals), strict: true,
+      options: Object.fromEntries(Object.entries(table).map(([k, s]) => [k, { type: s.type, ...(s.multiple ? { multiple: true } : {}), ...(s.short ? { short: s.short } : {}) }])),
     })
   } catch (e) {
-    throw new UsageError((e as Error).message)
+    throw new UsageError(parseArgsMessage(e as Error & { code?: string }, Object.keys(table)))
   }
+  if (typeof opts.positionals === 'string') checkPositionals(parsed.positionals, opts.positionals)
   const values: OptionValues = {}
   const source: Parsed['source'] = {}
   for (const [name, spec] of Object.entries(table)) {
@@ -72,23 +88,64 @@ export function parseOptions(table: OptionTable, args: string[], opts: { env?: N
     } else if (spec.default !== undefined) {
       values[name] = spec.default
       source[name] = 'default'
+    } else if (spec.required) {
+      throw new UsageError(`missing --${name}${spec.env ? ` (or ${spec.env})` : ''}`)
     }
   }
-  return { values, positionals: parsed.positionals, source }
+  return { values: values as ValuesOf<T>, positionals: parsed.positionals, source }
 }
+
+/** node:util's message, without its advice on `--` (rarely what was meant) but with the likely flag. */
+function parseArgsMessage(e: Error & { code?: string }, names: string[]): string {
+  const quoted = /'([^']*)'/.exec(e.message)?.[1] ?? ''
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const likely = quoted.startsWith('--') ? suggest(quoted.slice(2).split('=')[0], names) : undefined
+    return `unknown option ${quoted}${likely ? ` (did you mean --${likely}?)` : ''}`
+  }
+  if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return `unexpected argument "${quoted}"`
+  return e.message
+}
+
+/** As many positionals as the usage shows: each <name> required, each [name] optional, "..." any more. */
+function checkPositionals(got: string[], usage: string): void {
+  const words = usage.split(/\s+/).filter(Boolean)
+  const required = words.filter((w) => w.startsWith('<'))
+  if (got.length < required.length) throw new UsageError(`missing ${required[got.length].replace(/\.\.\.$/, '')}`)
+  if (!words.some((w) => w.endsWith('...')) && got.length > words.length) throw new UsageError(`unexpected argument "${got[words.length]}"`)
+}
+
+/** Columns the help is wrapped to: readable in an 80–120 column terminal and in a pager. */
+const HELP_COLUMNS = 100
 
 /** The help of one command, generated from its table. */
 export function helpText(command: string, summary: string, positionals: string, table: OptionTable): string {
   const rows = Object.entries(table).map(([name, s]) => {
     const flag = `${s.short ? `-${s.short}, ` : '    '}--${name}${s.type === 'string' ? ` <${s.value ?? 'value'}>` : ''}`
-    const extra = [s.default !== undefined && s.default !== false ? `default ${String(s.default)}` : '', s.env ? `env ${s.env}` : '', s.multiple ? 'repeatable' : ''].filter(Boolean).join('; ')
-    return [flag, `${s.describe}${extra ? ` (${extra})` : ''}`]
+    const extra = [s.required ? 'required' : '', s.default !== undefined && s.default !== false ? `default ${String(s.default)}` : '', s.env ? `env ${s.env}` : '', s.multiple ? 'repeatable' : ''].filter(Boolean).join('; ')
+    return [flag, `${s.describe}${extra ? ` [${extra}]` : ''}`]
   })
+  rows.push(['-h, --help', 'this help'])
   const width = Math.min(38, Math.max(...rows.map(([f]) => f.length)) + 2)
+  const indent = ' '.repeat(2 + width)
   const lines = [`usage: graticule ${command}${positionals ? ` ${positionals}` : ''} [options]`, '', summary, '', 'options:']
-  for (const [f, d] of rows) lines.push(f.length >= width ? `  ${f}\n  ${' '.repeat(width)}${d}` : `  ${f.padEnd(width)}${d}`)
-  lines.push(`  ${'-h, --help'.padEnd(width)}this help`)
+  for (const [f, d] of rows) {
+    const [first, ...more] = wrap(d, HELP_COLUMNS - indent.length)
+    lines.push(f.length >= width ? `  ${f}\n${indent}${first}` : `  ${f.padEnd(width)}${first}`, ...more.map((l) => indent + l))
+  }
   return lines.join('\n')
+}
+
+/** Words into lines of at most `columns` characters (a longer word gets a line of its own). */
+export function wrap(text: string, columns: number): string[] {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > columns) {
+      lines.push(line)
+      line = word
+    } else line = line ? `${line} ${word}` : word
+  }
+  return [...lines, line]
 }
 
 /** A non-negative number from an option, or a usage error naming it. */

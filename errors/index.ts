@@ -36,7 +36,12 @@ export const ERRORS = {
   // HTTP
   E_NOT_FOUND: { status: 404, message: "no route %s %s" },
   E_BAD_REQUEST: { status: 400, message: "%s" },
-  E_UNAUTHORIZED: { status: 401, message: "this needs Authorization: Bearer <GRATICULE_TOKEN>" },
+  E_UNAUTHORIZED: { status: 401, message: "this needs Authorization: Bearer <token> with a token the gateway knows" },
+  E_FORBIDDEN: { status: 403, message: "not allowed with this token: %s" },
+  E_HOST_NOT_ALLOWED: { status: 403, message: "Host %s is not one this gateway answers to (add it with --allowed-hosts)" },
+  E_RATE_LIMITED: { status: 429, message: "tenant %s: more than %s requests in %s s; retry after %s s" },
+  E_INSECURE_BIND: { status: 500, message: "refusing to listen on %s without a token: set GRATICULE_TOKEN or tokens in the configuration file, or pass --insecure" },
+  E_BAD_CONFIG: { status: 400, message: "configuration %s: %s" },
   E_SHUTTING_DOWN: { status: 503, message: "the gateway is shutting down" },
   E_INTERNAL: { status: 500, message: "internal error: %s" },
   E_NO_LIVE_DATA: { status: 404, message: "no window has closed yet: %s" },
@@ -48,8 +53,8 @@ export const ERRORS = {
   E_CHAIN_READONLY: { status: 409, message: 'chain "%s" ships with graticule and cannot be %s' },
 
   // dataplane
-  E_QUOTA_EXCEEDED: { status: 507, message: "tenant %s: memory quota of %s bytes exceeded (asked for %s more)" },
-  E_ARENA_EXHAUSTED: { status: 507, message: "tenant %s: arena cannot grow to hold %s more bytes" },
+  E_QUOTA_EXCEEDED: { status: 429, message: "tenant %s: memory quota of %s bytes exceeded (asked for %s more)" },
+  E_ARENA_EXHAUSTED: { status: 503, message: "tenant %s: arena cannot grow to hold %s more bytes" },
   E_TOO_MANY_INVOCATIONS: { status: 429, message: "tenant %s: %s invocations already running (limit %s)" },
   E_UNKNOWN_TENANT: { status: 404, message: 'unknown tenant "%s"' },
   E_WORKER_DIED: { status: 503, message: "worker died while running %s: %s" },

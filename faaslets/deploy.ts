@@ -1,35 +1,57 @@
 // Faaslets that users deploy: every check happens on the module's bytes before it can ever run — its
 // manifest, the ABI (imports, shared memory with a maximum, no exported memory, no start function, the
-// entry points), its static data inside a free slot, size and function-count limits — then it is stored
-// and usable by chains at once. Deployed modules run under the same limits as shipped ones.
+// entry points), its static data inside a free slot, size and function-count limits, and for modules
+// clang/wasm-ld linked the C build's stack and data rules — then it is stored and usable by chains at once.
+// The checks and the compilation run in a worker thread under a time limit, so a big module never holds
+// up the gateway's other requests; the catalog and the store change only here, on the main thread, after
+// the worker answers. Deployed modules run under the same limits as shipped ones.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { customSection, inspectWasm, withCustomSection } from './abi/inspect.js'
 import { HEAP_BASE, PAGE_SIZE, STATIC_SLOT_BYTES, STATIC_SLOT_COUNT, STATIC_SLOT_FIRST } from './abi/layout.js'
 import { parseParams, type Manifest } from './abi/manifest.js'
 import { manifestProblems } from './abi/manifest-schema.js'
-import { checkModule } from './abi/validate.js'
+import { checkModule, checkWasmLdModule, linkedByWasmLd } from './abi/validate.js'
 import type { Catalog } from './catalog.js'
-import { fail, failWith } from '../errors/index.js'
+import { startWorker } from '../dataplane/worker-entry.js'
+import { fail, failWith, revive, type ErrorData } from '../errors/index.js'
 
 export const MANIFEST_SECTION = 'graticule.manifest'
 export const DEPLOY_LIMITS = { maxBytes: 4 * 1024 * 1024, maxFunctions: 10_000 }
+/** How long a deploy's checks and compilation may take, counted from when the worker starts on them. */
+export const DEPLOY_TIME_LIMIT_MS = 10_000
 
-export function freeSlots(catalog: Catalog, except?: string): number[] {
-  const used = new Set(catalog.list().filter((e) => e.manifest.name !== except).map((e) => e.manifest.slot))
-  const out: number[] = []
-  for (let s = STATIC_SLOT_FIRST; s < STATIC_SLOT_FIRST + STATIC_SLOT_COUNT; s++) if (!used.has(s)) out.push(s)
-  return out
+/** The static slots other faaslets hold (slot → faaslet): what the checks need of the catalog, as data a worker can receive. */
+export type TakenSlots = Record<number, string>
+
+export function takenSlots(catalog: Catalog, except?: string): TakenSlots {
+  return Object.fromEntries(catalog.list().filter((e) => e.manifest.name !== except).map((e) => [e.manifest.slot, e.manifest.name]))
 }
 
-/** Checks a module for deployment as `name`; returns its manifest and the bytes to store (manifest embedded). */
-export function checkDeployment(catalog: Catalog, name: string, bytes: Uint8Array, manifestJson?: unknown): { manifest: Manifest; bytes: Uint8Array } {
-  const refuse = (problems: string[]) => failWith('E_MODULE_REFUSED', problems, name, problems.join('; '))
-  if (!/^[a-z][a-z0-9-]{0,62}$/.test(name)) throw refuse([`"${name}" is not a faaslet name: 1-63 lowercase letters, digits and dashes, starting with a letter`])
-  const existing = catalog.has(name) ? catalog.get(name) : null
-  if (existing && !existing.deployed) throw fail('E_FAASLET_READONLY', name, 'replaced')
-  if (bytes.length > DEPLOY_LIMITS.maxBytes) throw refuse([`module is ${bytes.length} bytes, the limit is ${DEPLOY_LIMITS.maxBytes}`])
+const freeIn = (taken: TakenSlots): number[] =>
+  Array.from({ length: STATIC_SLOT_COUNT }, (_, i) => STATIC_SLOT_FIRST + i).filter((s) => !(s in taken))
 
+export function freeSlots(catalog: Catalog, except?: string): number[] {
+  return freeIn(takenSlots(catalog, except))
+}
+
+function slotProblem(taken: TakenSlots, slot: number): string | null {
+  if (!(slot in taken)) return null
+  return `static slot ${slot} is taken by faaslet "${taken[slot]}"; free slots: ${freeIn(taken).join(', ')} (build with a data base of slot × ${STATIC_SLOT_BYTES})`
+}
+
+const refusal = (name: string, problems: string[]) => failWith('E_MODULE_REFUSED', problems, name, problems.join('; '))
+
+/** What the catalog alone decides: `name` is a faaslet name and not one that ships with graticule. */
+export function checkTarget(catalog: Catalog, name: string): void {
+  if (!/^[a-z][a-z0-9-]{0,62}$/.test(name)) throw refusal(name, [`"${name}" is not a faaslet name: 1-63 lowercase letters, digits and dashes, starting with a letter`])
+  if (catalog.has(name) && !catalog.get(name).deployed) throw fail('E_FAASLET_READONLY', name, 'replaced')
+}
+
+/** Checks a module's bytes for deployment as `name` (no catalog: it runs in the deploy worker); returns its manifest and the bytes to store (manifest embedded). */
+export function checkDeployment(name: string, bytes: Uint8Array, manifestJson: unknown, takenSlots: TakenSlots): { manifest: Manifest; bytes: Uint8Array } {
+  const refuse = (problems: string[]) => refusal(name, problems)
+  if (bytes.length > DEPLOY_LIMITS.maxBytes) throw refuse([`module is ${bytes.length} bytes, the limit is ${DEPLOY_LIMITS.maxBytes}`])
   let manifest = manifestJson as Manifest | undefined
   if (manifest === undefined) {
     let section: Uint8Array | null = null
@@ -60,32 +82,98 @@ export function checkDeployment(catalog: Catalog, name: string, bytes: Uint8Arra
   }
 
   const problems: string[] = []
-  const free = freeSlots(catalog, name)
-  if (!free.includes(m.slot)) {
-    const user = catalog.list().find((e) => e.manifest.slot === m.slot && e.manifest.name !== name)
-    problems.push(`static slot ${m.slot} is taken by faaslet "${user?.manifest.name}"; free slots: ${free.join(', ')} (build with a data base of slot × ${STATIC_SLOT_BYTES})`)
-  }
+  const slotTaken = slotProblem(takenSlots, m.slot)
+  if (slotTaken) problems.push(slotTaken)
   const base = m.slot * STATIC_SLOT_BYTES
-  problems.push(...checkModule(bytes, { staticRange: [base, base + STATIC_SLOT_BYTES], ...DEPLOY_LIMITS }))
+  const abi = checkModule(bytes, { staticRange: [base, base + STATIC_SLOT_BYTES], ...DEPLOY_LIMITS })
+  problems.push(...abi)
+  if (abi.length === 0 && linkedByWasmLd(bytes)) problems.push(...checkWasmLdModule(bytes, m.slot)) // what the C build enforces
   try {
     const mem = inspectWasm(bytes).imports.find((i) => i.kind === 'memory')?.memory
     if (mem && mem.initial > HEAP_BASE / PAGE_SIZE) problems.push(`imports env.memory with ${mem.initial} initial pages; at most ${HEAP_BASE / PAGE_SIZE} (the static area) so every arena links it`)
   } catch { /* reported by checkModule */ }
-  if (problems.length === 0) {
-    try {
-      new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>)
-    } catch (e) {
-      problems.push(`the engine does not compile it: ${(e as Error).message}`)
-    }
-  }
   if (problems.length) throw refuse(problems)
   const stored = manifestJson === undefined ? bytes : withCustomSection(bytes, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(m)))
   return { manifest: m, bytes: stored }
 }
 
+export interface DeployJob {
+  name: string
+  bytes: Uint8Array
+  /** the manifest sent beside the module, if any */
+  manifest: unknown
+  taken: TakenSlots
+}
+
+export interface CheckedModule {
+  manifest: Manifest
+  /** what to store: the module with its manifest embedded */
+  bytes: Uint8Array
+  /** the engine's compilation of those bytes, for the catalog */
+  module: WebAssembly.Module
+}
+
+/** What the deploy worker posts: that it started checking, then its answer. */
+export type WorkerAnswer = { started: true } | { error: ErrorData } | { checked: CheckedModule }
+
+/** The deploy worker's job: the checks, then the compilation the catalog will hold. */
+export async function checkAndCompile(job: DeployJob): Promise<CheckedModule> {
+  const checked = checkDeployment(job.name, job.bytes, job.manifest, job.taken)
+  try {
+    return { ...checked, module: await WebAssembly.compile(checked.bytes as Uint8Array<ArrayBuffer>) }
+  } catch (e) {
+    throw refusal(job.name, [`the engine does not compile it: ${(e as Error).message}`])
+  }
+}
+
+/** The bytes in a view that owns its whole ArrayBuffer, so they can be transferred to another thread instead of copied. */
+export function transferable(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const whole = bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+  return whole ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice()
+}
+
+/**
+ * Runs checkAndCompile in a worker thread of its own (faaslets/deploy-worker.ts), handing it the bytes: the
+ * caller's view is detached when it owns its whole buffer. The worker is terminated once it answers or dies,
+ * or when it is still at work `timeLimitMs` after it started checking — the module is refused then.
+ */
+export function checkInWorker(job: DeployJob, timeLimitMs: number): Promise<CheckedModule> {
+  const bytes = transferable(job.bytes)
+  const worker = startWorker('../faaslets/deploy-worker', { workerData: { ...job, bytes }, transferList: [bytes.buffer] })
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined
+    let settled = false
+    const settle = (outcome: () => void) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      void worker.terminate().then(outcome, outcome)
+    }
+    const died = (why: string) => fail('E_WORKER_DIED', `the deploy check of "${job.name}"`, why)
+    worker.on('message', (msg: WorkerAnswer) => {
+      if ('started' in msg) {
+        const tooLong = [`checking and compiling it took longer than the deploy time limit of ${timeLimitMs} ms`]
+        timer = setTimeout(() => settle(() => reject(refusal(job.name, tooLong))), timeLimitMs)
+      } else if ('error' in msg) settle(() => reject(revive(msg.error)))
+      else settle(() => resolve(msg.checked))
+    })
+    worker.on('error', (e) => settle(() => reject(died(e.message))))
+    worker.on('exit', (code) => settle(() => reject(died(`it exited with code ${code}`))))
+  })
+}
+
+export interface DeployedStoreOptions {
+  /** how long a deploy's checks and compilation may take (DEPLOY_TIME_LIMIT_MS by default) */
+  timeLimitMs?: number
+}
+
 /** Deployed modules on disk: <dir>/<name>.wasm, the manifest embedded; loaded into the catalog at start. */
 export class DeployedStore {
-  constructor(readonly dir: string | null) {}
+  readonly timeLimitMs: number
+
+  constructor(readonly dir: string | null, opts: DeployedStoreOptions = {}) {
+    this.timeLimitMs = opts.timeLimitMs ?? DEPLOY_TIME_LIMIT_MS
+  }
 
   loadInto(catalog: Catalog): void {
     if (!this.dir || !existsSync(this.dir)) return
@@ -99,8 +187,23 @@ export class DeployedStore {
     }
   }
 
-  /** Stores the module and puts it in the catalog; returns whether it replaced one. */
-  save(catalog: Catalog, manifest: Manifest, bytes: Uint8Array): boolean {
+  /**
+   * Deploys the module as `name`: checked and compiled in a worker under the time limit (the bytes are
+   * handed over to it), then stored and put in the catalog here. Returns its manifest and whether it
+   * replaced a deployed faaslet.
+   */
+  async deploy(catalog: Catalog, name: string, bytes: Uint8Array, manifestJson?: unknown): Promise<{ manifest: Manifest; replaced: boolean }> {
+    checkTarget(catalog, name)
+    const checked = await checkInWorker({ name, bytes, manifest: manifestJson, taken: takenSlots(catalog, name) }, this.timeLimitMs)
+    // the catalog may have changed while the worker ran: a shipped name, or a deploy that took the slot meanwhile
+    checkTarget(catalog, name)
+    const slotTaken = slotProblem(takenSlots(catalog, name), checked.manifest.slot)
+    if (slotTaken) throw refusal(name, [slotTaken])
+    return { manifest: checked.manifest, replaced: this.save(catalog, checked.manifest, checked.bytes, checked.module) }
+  }
+
+  /** Stores the module and puts it in the catalog (compiling it unless `module` is given); returns whether it replaced one. */
+  save(catalog: Catalog, manifest: Manifest, bytes: Uint8Array, module?: WebAssembly.Module): boolean {
     const replaced = catalog.has(manifest.name)
     let path = `(memory)/${manifest.name}.wasm`
     if (this.dir) {
@@ -110,7 +213,7 @@ export class DeployedStore {
       writeFileSync(tmp, bytes)
       renameSync(tmp, path) // atomic: a crash never leaves half a module
     }
-    catalog.add({ manifest, wasmPath: path, deployed: true }, new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), bytes)
+    catalog.add({ manifest, wasmPath: path, deployed: true }, module ?? new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), bytes)
     return replaced
   }
 

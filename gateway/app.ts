@@ -6,8 +6,9 @@ import swaggerUi from '@fastify/swagger-ui'
 import { Dataplane } from '../dataplane/dataplane.js'
 import { ChainRegistry } from '../chains/registry.js'
 import { DeployedStore } from '../faaslets/deploy.js'
-import { requireToken } from './auth.js'
-import type { GatewayContext, GatewayLimits } from './context.js'
+import { Access, requiredScope, type AccessOptions } from './access.js'
+import { registerRateLimits } from './rate-limits.js'
+import { DEFAULT_LIMITS, type GatewayContext, type GatewayLimits } from './context.js'
 import { frameworkErrorHandler, installErrorHandlers } from './http-errors.js'
 import { GatewayMetrics } from './metrics.js'
 import { chainRoutes } from './routes/chains.js'
@@ -16,6 +17,7 @@ import { healthRoutes } from './routes/health.js'
 import { liveRoutes } from './routes/live.js'
 import { ingestRoutes } from './routes/ingest.js'
 import { webRoutes } from './routes/web.js'
+import { errorRoutes } from './routes/errors.js'
 import { registerInterop } from './interop.js'
 import { loggerOptions, type LogLevel } from './logging.js'
 import { Ingestion, type IngestionOptions } from './ingest/ingestion.js'
@@ -23,8 +25,10 @@ import { Ingestion, type IngestionOptions } from './ingest/ingestion.js'
 export interface GatewayOptions {
   dataplane?: Dataplane
   workers?: number
-  /** GRATICULE_TOKEN: required on mutations when set */
+  /** GRATICULE_TOKEN: a token with every scope over every tenant */
   token?: string
+  /** tokens, declared tenants, Host names (access.ts) */
+  access?: AccessOptions
   limits?: Partial<GatewayLimits>
   /** where chains created over HTTP are stored; null keeps them in memory */
   chainsDir?: string | null
@@ -43,7 +47,6 @@ export interface Gateway {
   close(): Promise<void>
 }
 
-export const DEFAULT_LIMITS: GatewayLimits = { bodyLimit: 32 * 1024 * 1024, maxPointsPerRequest: 2_000_000 }
 
 export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits }
@@ -54,17 +57,31 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const chains = new ChainRegistry(dataplane.catalog, opts.chainsDir ?? null)
   const metrics = new GatewayMetrics(dataplane)
   let closing = false
+  const access = new Access({
+    ...opts.access,
+    tokens: [...(opts.access?.tokens ?? []), ...(opts.token ? [{ token: opts.token, tenants: '*' as const, scopes: ['invoke' as const, 'ingest' as const, 'admin' as const] }] : [])],
+  })
+  const app = Fastify({ logger: loggerOptions(opts.logLevel), bodyLimit: limits.bodyLimit, trustProxy: false, frameworkErrors: frameworkErrorHandler(metrics) })
   const ingestion = opts.ingestion ? new Ingestion(dataplane, chains, metrics, opts.ingestion) : null
   const ctx: GatewayContext = {
-    dataplane, chains, faaslets, metrics, limits, ingestion,
-    auth: requireToken(opts.token),
+    dataplane, chains, faaslets, metrics, limits, ingestion, access,
+    auth: async () => {},
     closing: () => closing,
     readiness: () => ({ workers: dataplane.shared.pool.threads.length > 0, ...(ingestion ? ingestion.readiness() : {}) }),
   }
 
-  const app = Fastify({ logger: loggerOptions(opts.logLevel), bodyLimit: limits.bodyLimit, trustProxy: false, frameworkErrors: frameworkErrorHandler(metrics) })
   installErrorHandlers(app, metrics)
   await registerInterop(app, { corsOrigins: opts.corsOrigins })
+  // who may do what, before any route runs; a declared tenant's arena is made with its limits on first use
+  app.addHook('onRequest', async (req) => {
+    access.check(req)
+    if (requiredScope(req.method, req.routeOptions.url) === 'invoke') {
+      const t = access.tenant((req.query as Record<string, string> | undefined)?.tenant)
+      const { quotaBytes, timeLimitMs, maxConcurrent } = t.decl
+      dataplane.tenant(t.name, Object.fromEntries(Object.entries({ quotaBytes, timeLimitMs, maxConcurrent }).filter(([, v]) => v !== undefined)))
+    }
+  })
+  await registerRateLimits(app, access)
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
   await app.register(swagger, {
@@ -80,6 +97,7 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     await liveRoutes(scope, ctx)
     await ingestRoutes(scope, ctx)
     await webRoutes(scope, ctx)
+    await errorRoutes(scope)
   })
   if (ingestion) await ingestion.start()
 

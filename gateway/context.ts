@@ -5,6 +5,7 @@ import type { ChainRegistry } from '../chains/registry.js'
 import type { GatewayMetrics } from './metrics.js'
 import type { Ingestion } from './ingest/ingestion.js'
 import type { DeployedStore } from '../faaslets/deploy.js'
+import type { Access } from './access.js'
 
 export interface GatewayLimits {
   /** bytes in one request body */
@@ -13,13 +14,17 @@ export interface GatewayLimits {
   maxPointsPerRequest: number
 }
 
+export const DEFAULT_LIMITS: GatewayLimits = { bodyLimit: 32 * 1024 * 1024, maxPointsPerRequest: 2_000_000 }
+
 export interface GatewayContext {
   dataplane: Dataplane
   chains: ChainRegistry
   /** where deployed faaslets are kept */
   faaslets: DeployedStore
   metrics: GatewayMetrics
+  /** kept for routes' preHandler; the access hook (access.ts) decides before routes run */
   auth: (req: FastifyRequest) => Promise<void>
+  access: Access
   limits: GatewayLimits
   ingestion: Ingestion | null
   closing(): boolean

@@ -1,12 +1,52 @@
 // Prometheus metrics (prom-client), one registry per gateway so tests can run several side by side.
-// Names follow Prometheus conventions: graticule_ prefix, base units (seconds, bytes), _total counters.
+// Names follow Prometheus conventions: graticule_ prefix, base units (seconds, bytes), _total counters;
+// the process and Node.js metrics keep their stock names (process_*, nodejs_*) that stock dashboards read.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Arena } from '../dataplane/arena.js'
 import type { Dataplane, InvokeResult } from '../dataplane/dataplane.js'
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
+/** Distinct values one user-named label (chain, faaslet, tenant) may take before new ones fold into OTHER_LABEL. */
+export const MAX_LABEL_VALUES = 200
+/** Where values past the cap go; chain, faaslet and tenant names cannot start with "_", so it names none of them. */
+export const OTHER_LABEL = '_other'
+
+/** Keeps a label's series bounded: the first `max` distinct values pass, later ones become OTHER_LABEL, counted. */
+export class LabelCap {
+  private readonly admitted = new Set<string>()
+
+  constructor(private readonly label: string, private readonly overflow: Counter<'label'>, private readonly max = MAX_LABEL_VALUES) {}
+
+  value(v: string): string {
+    if (this.admitted.has(v)) return v
+    if (this.admitted.size < this.max) {
+      this.admitted.add(v)
+      return v
+    }
+    this.overflow.inc({ label: this.label })
+    return OTHER_LABEL
+  }
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry()
+
+  readonly httpRequests = new Counter({
+    name: 'graticule_http_requests_total', help: 'HTTP responses by method, route pattern (unmatched: no route) and status code',
+    labelNames: ['method', 'route', 'status_code'] as const, registers: [this.registry],
+  })
+  readonly httpDuration = new Histogram({
+    name: 'graticule_http_request_duration_seconds', help: 'From a request being routed to its response being sent, by method and route pattern',
+    labelNames: ['method', 'route'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry],
+  })
+  readonly labelOverflow = new Counter({
+    name: 'graticule_metric_label_overflow_total', help: `Samples recorded under ${OTHER_LABEL} because their label already had ${MAX_LABEL_VALUES} values (arena gauges count once per scrape)`,
+    labelNames: ['label'] as const, registers: [this.registry],
+  })
+  readonly chains = new LabelCap('chain', this.labelOverflow)
+  readonly faaslets = new LabelCap('faaslet', this.labelOverflow)
+  readonly tenants = new LabelCap('tenant', this.labelOverflow)
 
   readonly invocations = new Counter({
     name: 'graticule_chain_invocations_total', help: 'Chain invocations by chain, executor mode and outcome',
@@ -70,30 +110,35 @@ export class GatewayMetrics {
   })
 
   constructor(dataplane: Dataplane | null) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'graticule_' })
-    const tenants = () => (dataplane ? [...dataplane.tenants.values()] : [])
-    new Gauge({
-      name: 'graticule_arena_bytes_in_use', help: 'Chunk-heap bytes held by running invocations and unreleased results, per tenant',
-      labelNames: ['tenant'] as const, registers: [this.registry],
-      collect() { for (const t of tenants()) this.set({ tenant: t.name }, t.arena.bytesInUse) },
+    collectDefaultMetrics({ register: this.registry })
+    // tenants are named by callers (?tenant=): past the cap their figures are summed under OTHER_LABEL
+    const tenantSums = (read: (arena: Arena) => number) => {
+      const sums = new Map<string, number>()
+      for (const t of dataplane ? dataplane.tenants.values() : []) {
+        const tenant = this.tenants.value(t.name)
+        sums.set(tenant, (sums.get(tenant) ?? 0) + read(t.arena))
+      }
+      return sums
+    }
+    const arenaGauge = (name: string, help: string, read: (arena: Arena) => number) => new Gauge({
+      name, help, labelNames: ['tenant'] as const, registers: [this.registry],
+      collect() { for (const [tenant, v] of tenantSums(read)) this.set({ tenant }, v) },
     })
-    new Gauge({
-      name: 'graticule_arena_high_water_bytes', help: 'Most chunk-heap bytes a tenant ever held at once',
-      labelNames: ['tenant'] as const, registers: [this.registry],
-      collect() { for (const t of tenants()) this.set({ tenant: t.name }, t.arena.highWaterBytes) },
-    })
-    new Gauge({
-      name: 'graticule_arena_committed_bytes', help: 'Size of each tenant arena memory',
-      labelNames: ['tenant'] as const, registers: [this.registry],
-      collect() { for (const t of tenants()) this.set({ tenant: t.name }, t.arena.committedBytes) },
-    })
+    arenaGauge('graticule_arena_bytes_in_use', 'Chunk-heap bytes held by running invocations and unreleased results, per tenant', (a) => a.bytesInUse)
+    arenaGauge('graticule_arena_high_water_bytes', 'Most chunk-heap bytes a tenant ever held at once', (a) => a.highWaterBytes)
+    arenaGauge('graticule_arena_committed_bytes', 'Size of each tenant arena memory', (a) => a.committedBytes)
   }
 
   /** Records one finished invocation. */
-  observe(chain: string, res: InvokeResult, stepIds: string[], faaslets: string[]): void {
+  observe(chainName: string, res: InvokeResult, stepIds: string[], faaslets: string[]): void {
+    const chain = this.chains.value(chainName)
     this.invocations.inc({ chain, mode: res.mode, outcome: 'ok' })
     this.chainDuration.observe({ chain, mode: res.mode }, res.totalMs / 1000)
-    for (const t of res.timings) this.stageDuration.observe({ chain, step: stepIds[t.step], faaslet: faaslets[t.step] }, t.ms / 1000)
+    for (const t of res.timings) {
+      // step ids are only bounded within one chain: the chains past the cap share one step value
+      const step = chain === OTHER_LABEL ? OTHER_LABEL : stepIds[t.step]
+      this.stageDuration.observe({ chain, step, faaslet: this.faaslets.value(faaslets[t.step]) }, t.ms / 1000)
+    }
     this.copiedBytes.inc({ mode: res.mode, where: 'between_stages' }, res.copied.betweenStages)
     this.copiedBytes.inc({ mode: res.mode, where: 'boundary' }, res.copied.boundary)
   }

@@ -1,40 +1,30 @@
-// graticule exec <faaslet> --in <file> --out <file> [--param k=v]...: one faaslet on one file, in-process.
+// graticule exec <faaslet> --in <file|-> --out <file|-> [--param k=v]...: one faaslet on one file, in-process.
 // The file becomes the faaslet's input region with nothing dropped (features whole when the faaslet reads
 // features; as points, with what points cannot hold carried beside them), or the call is refused.
-import { readFileSync, writeFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
+import { writeFileSync } from 'node:fs'
 import { NAME_BY_KIND } from '../../faaslets/abi/region.js'
 import * as L from '../../faaslets/abi/layout.js'
-import { carriedOf, encodeOutput, inputFormatFromPath, parseInputOptions, outputFormatFromPath, prepareInput, writePrepared } from '../../faaslets/codecs/boundary.js'
+import { carriedOf, encodeOutput, parseInputOptions, prepareInput, writePrepared } from '../../faaslets/codecs/boundary.js'
 import { FORMAT_KINDS } from '../../chains/chain.js'
 import { LocalRunner } from '../../dataplane/local-runner.js'
 import { fail } from '../../errors/index.js'
 import { parseTileAddress } from '../../faaslets/codecs/mvt.js'
+import { parseOptions, UsageError } from '../options.js'
 import { collectParams } from './params.js'
+import { EXEC_OPTIONS, EXEC_POSITIONALS } from './exec-options.js'
+import { inputFormat, outputFormat, readInput, shown, STDIO, writeOutput } from './io.js'
 import { auxXml, placeRegion, worldFile, worldFilePath } from '../../faaslets/codecs/world-file.js'
 
 export async function execCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args, allowPositionals: true,
-    options: {
-      in: { type: 'string' }, out: { type: 'string' }, param: { type: 'string', multiple: true, short: 'p' }, output: { type: 'string' }, test: { type: 'boolean' },
-      crs: { type: 'string' }, geometry: { type: 'string' }, delimiter: { type: 'string' }, rfc7946: { type: 'boolean' }, 'world-file': { type: 'boolean' },
-    },
-  })
-  const name = positionals[0]
-  if (!name || !values.in || !values.out) {
-    throw new Error('usage: graticule exec <faaslet> --in <file> --out <file> [--param key=value]... [--crs EPSG:n] [--geometry refuse|vertices|centroid] [--delimiter ,|;|tab||] [--rfc7946] [--world-file]')
-  }
+  const { values, positionals: [name] } = parseOptions(EXEC_OPTIONS, args, { positionals: EXEC_POSITIONALS })
+  if (values['world-file'] && values.out === STDIO) throw new UsageError('--world-file writes files beside --out, so --out cannot be -')
+  // both formats before any work: a usage error should not wait for a faaslet
+  const inFormat = inputFormat(values.in, values['in-format'])
+  const outFormat = outputFormat(values.out, values['out-format'])
+  const params = collectParams(values.param ?? [])
   const runner = LocalRunner.create({ tenant: 'exec', includeTest: values.test })
   const manifest = runner.modules.manifest(name)
-  const params = collectParams(values.param ?? [])
-  let input: Buffer
-  try {
-    input = readFileSync(values.in)
-  } catch (e) {
-    throw fail('E_BAD_FORMAT', values.in, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message)
-  }
-  const inFormat = inputFormatFromPath(values.in)
+  const input = await readInput(values.in)
   // features carry everything a file holds; points only coordinates, weight and id (the rest rides beside)
   const kinds = [...manifest.inputs[0].kinds].sort((a, b) => Number(b === 'features') - Number(a === 'features'))
   // a .region file is one kind already: the header says which
@@ -52,7 +42,6 @@ export async function execCommand(args: string[]): Promise<number> {
   const own = manifest.params.find((p) => p.name === 'geometry' && p.values?.includes(options.geometry ?? ''))
   if (own && !('geometry' in params)) params.geometry = options.geometry!
   const prepared = await prepareInput(input, inFormat, want, { tile, ...options })
-  const outFormat = outputFormatFromPath(values.out)
   const outIndex = values.output !== undefined
     ? manifest.outputs.findIndex((o) => o.name === values.output)
     : manifest.outputs.findIndex((o) => (o.kind === 'same-as-input' ? [want] : [o.kind]).some((k) => FORMAT_KINDS[outFormat].includes(k)))
@@ -63,7 +52,7 @@ export async function execCommand(args: string[]): Promise<number> {
     const outs = runner.run(inv, name, [writePrepared(inv.mem, prepared)], params)
     const ms = performance.now() - t0
     const body = encodeOutput(runner.arena.bytes(), outs[outIndex], outFormat, { carried: carriedOf(prepared), rfc7946: values.rfc7946 })
-    writeFileSync(values.out, body)
+    await writeOutput(values.out, body)
     if (values['world-file']) {
       // where the raster lies, beside it, as GDAL's WORLDFILE=YES writes it (plus the CRS GDAL reads from .aux.xml)
       const place = placeRegion(runner.arena.bytes(), outs[outIndex])
@@ -72,7 +61,7 @@ export async function execCommand(args: string[]): Promise<number> {
       if (aux) writeFileSync(`${values.out}.aux.xml`, aux)
     }
     const kind = NAME_BY_KIND[new DataView(runner.arena.bytes().buffer).getUint16(outs[outIndex].ptr + 6, true)]
-    console.error(`graticule: ${name} ${values.in} → ${values.out} (${kind}, ${body.length} bytes) in ${ms.toFixed(2)} ms`)
+    console.error(`graticule: ${name} ${shown(values.in, 'stdin')} → ${shown(values.out, 'stdout')} (${kind}, ${body.length} bytes) in ${ms.toFixed(2)} ms`)
   } finally {
     runner.release(inv)
   }

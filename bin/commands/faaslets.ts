@@ -2,15 +2,17 @@
 import { describeParam } from '../../faaslets/abi/manifest.js'
 import { Catalog } from '../../faaslets/catalog.js'
 import { freeSlots } from '../../faaslets/deploy.js'
+import { parseOptions } from '../options.js'
+import { FAASLETS_OPTIONS } from './faaslets-options.js'
 
 export async function faasletsCommand(args: string[]): Promise<number> {
-  const catalog = Catalog.load({ includeTest: args.includes('--test') })
-  if (args.includes('--slots')) {
+  const { values } = parseOptions(FAASLETS_OPTIONS, args)
+  const catalog = Catalog.load({ includeTest: values.test })
+  if (values.slots) {
     console.log(`free static slots (data base = slot × 131072): ${freeSlots(catalog).join(', ')}`)
     return 0
   }
-  const json = args.includes('--json')
-  if (json) {
+  if (values.json) {
     console.log(JSON.stringify(catalog.list().map((e) => e.manifest), null, 2))
     return 0
   }

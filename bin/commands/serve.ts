@@ -1,64 +1,68 @@
 // graticule serve: the gateway on 127.0.0.1:8080 by default, fed by the built-in simulator unless --kafka.
-import { parseArgs } from 'node:util'
-import { homedir } from 'node:os'
-import { join } from 'node:path'
+// Settings come from flags, then the environment, then the configuration file (--config), then defaults.
 import { buildGateway } from '../../gateway/app.js'
+import { Access, checkBind, type Scope } from '../../gateway/access.js'
 import { DEFAULT_SIMULATOR } from '../../gateway/ingest/simulator-source.js'
+import { LOG_LEVELS, type LogLevel } from '../../gateway/logging.js'
+import { loadConfigFile } from '../config-file.js'
+import { numberOption, parseOptions, UsageError, type OptionValues } from '../options.js'
+import { SERVE_OPTIONS } from './serve-options.js'
+
+/** A list option: repeated flags, comma lists, or a YAML list in the file. */
+const list = (values: OptionValues, name: string): string[] | undefined => {
+  const v = values[name] as string[] | undefined
+  return v?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean)
+}
 
 export async function serveCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '8080' },
-      kafka: { type: 'string' },
-      topic: { type: 'string', default: 'graticule.sensors' },
-      'results-topic': { type: 'string', default: 'graticule.results' },
-      group: { type: 'string', default: 'graticule' },
-      simulator: { type: 'boolean' },
-      'no-simulator': { type: 'boolean' },
-      sensors: { type: 'string' },
-      rate: { type: 'string' },
-      'window-ms': { type: 'string', default: '5000' },
-      'lateness-ms': { type: 'string', default: '1000' },
-      'idle-flush-ms': { type: 'string' },
-      'kafka-stall-ms': { type: 'string' },
-      'kafka-replace-ms': { type: 'string' },
-      workers: { type: 'string' },
-      'chains-dir': { type: 'string', default: process.env.GRATICULE_CHAINS_DIR ?? join(homedir(), '.graticule', 'chains') },
-      'faaslets-dir': { type: 'string', default: process.env.GRATICULE_FAASLETS_DIR ?? join(homedir(), '.graticule', 'faaslets') },
-      log: { type: 'boolean', default: false },
-    },
-    strict: true,
-  })
-  const num = (v: string | undefined, name: string) => {
-    if (v === undefined) return undefined
-    const n = Number(v)
-    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got "${v}"`)
-    return n
+  const first = parseOptions(SERVE_OPTIONS, args)
+  const configPath = first.values.config as string | undefined
+  const file = configPath ? loadConfigFile(configPath, Object.keys(SERVE_OPTIONS).filter((k) => !SERVE_OPTIONS[k].noFile)) : { flags: {} }
+  const { values } = configPath ? parseOptions(SERVE_OPTIONS, args, { file: file.flags }) : first
+  const num = (name: string) => numberOption(values, name)
+  const str = (name: string) => values[name] as string | undefined
+
+  const logLevel = str('log-level') as LogLevel
+  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
+  const sasl = str('kafka-sasl')
+  const kafkaClient = {
+    ...(values['kafka-tls'] || str('kafka-ca') ? { ssl: str('kafka-ca') ? { ca: str('kafka-ca') } : true } : {}),
+    ...(sasl ? { sasl: { mechanism: sasl, username: str('kafka-username') ?? '', password: str('kafka-password') ?? '' } } : {}),
   }
-  const kafka = values.kafka ? {
-    brokers: values.kafka.split(','), topic: values.topic, resultsTopic: values['results-topic'], groupId: values.group,
-    stallMs: num(values['kafka-stall-ms'], 'kafka-stall-ms'), replaceAfterMs: num(values['kafka-replace-ms'], 'kafka-replace-ms'),
+  const kafka = str('kafka') ? {
+    brokers: str('kafka')!.split(','), topic: str('topic')!, resultsTopic: str('results-topic')!, groupId: str('group')!,
+    stallMs: num('kafka-stall-ms'), replaceAfterMs: num('kafka-replace-ms'), client: kafkaClient,
   } : null
-  const useSimulator = values['no-simulator'] ? false : values.simulator || !kafka
+  const useSimulator = values['no-simulator'] ? false : Boolean(values.simulator) || !kafka
+  const host = str('host')!
+  const access = {
+    tenants: file.tenants, tokens: file.tokens, bindHost: host,
+    anonymous: list(values, 'anonymous') as Scope[] | undefined, allowedHosts: list(values, 'allowed-hosts'),
+  }
+  const token = str('token')
+  // refuse an open gateway beyond loopback before any worker starts
+  checkBind(host, new Access({ ...access, tokens: [...(access.tokens ?? []), ...(token ? [{ token, tenants: '*' as const, scopes: ['admin' as const] }] : [])] }), Boolean(values.insecure), (l) => console.error(l))
+
   const gateway = await buildGateway({
-    workers: num(values.workers, 'workers'),
-    token: process.env.GRATICULE_TOKEN || undefined,
-    chainsDir: values['chains-dir'],
-    faasletsDir: values['faaslets-dir'],
-    logLevel: values.log ? 'info' : false,
+    workers: num('workers'),
+    token, access,
+    chainsDir: str('chains-dir'),
+    faasletsDir: str('faaslets-dir'),
+    logLevel,
+    corsOrigins: list(values, 'cors-origins'),
+    limits: { bodyLimit: num('body-limit'), maxPointsPerRequest: num('max-points') },
     ingestion: {
-      windows: { sizeMs: num(values['window-ms'], 'window-ms'), allowedLatenessMs: num(values['lateness-ms'], 'lateness-ms') },
-      idleFlushMs: num(values['idle-flush-ms'], 'idle-flush-ms'),
+      windows: { sizeMs: num('window-ms'), allowedLatenessMs: num('lateness-ms') },
+      idleFlushMs: num('idle-flush-ms'),
+      maxSensors: num('max-sensors'),
       kafka,
-      simulator: useSimulator ? { ...DEFAULT_SIMULATOR, sensors: num(values.sensors, 'sensors') ?? DEFAULT_SIMULATOR.sensors, rate: num(values.rate, 'rate') ?? DEFAULT_SIMULATOR.rate } : null,
+      simulator: useSimulator ? { ...DEFAULT_SIMULATOR, sensors: num('sensors') ?? DEFAULT_SIMULATOR.sensors, rate: num('rate') ?? DEFAULT_SIMULATOR.rate } : null,
     },
   })
-  const port = num(values.port, 'port') ?? 8080
-  await gateway.app.listen({ host: values.host, port })
+  const port = num('port') ?? 8080
+  await gateway.app.listen({ host, port })
   const addr = gateway.app.server.address()
-  const url = `http://${values.host}:${typeof addr === 'object' && addr ? addr.port : port}`
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof addr === 'object' && addr ? addr.port : port}`
   console.log(`graticule: serving on ${url} (map ${url}/, API ${url}/docs, metrics ${url}/metrics)`)
   console.log(`graticule: sensor stream from ${kafka ? `Kafka ${kafka.brokers.join(',')} topic ${kafka.topic}` : ''}${kafka && useSimulator ? ' and ' : ''}${useSimulator ? 'the built-in simulator' : ''}`)
   await new Promise<void>((resolve) => {

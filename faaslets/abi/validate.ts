@@ -1,7 +1,9 @@
 // The ABI's rules for a module, checked on its bytes before it is ever instantiated (faaslets/ABI.md).
-// Used on every shipped faaslet at build time and on every module a user deploys.
+// Used on every shipped faaslet at build time and on every module a user deploys — and, for modules
+// clang/wasm-ld linked, the C rules (stack, data, layout) the C build and deploy share.
+import { checkStackAndData } from '../c/stack-check.js'
 import { inspectWasm, type WasmInfo } from './inspect.js'
-import { ABI_VERSION } from './layout.js'
+import { ABI_VERSION, PAGE_SIZE, STATIC_SLOT_BYTES } from './layout.js'
 
 export interface CheckOptions {
   /** [start, end): where the module's active data segments must lie */
@@ -77,6 +79,99 @@ export function checkModule(bytes: Uint8Array, opts: CheckOptions = {}): string[
       const [lo, hi] = opts.staticRange
       if (start < lo || start + seg.size > hi) problems.push(`data segment [${start}, ${start + seg.size}) lies outside its static slot [${lo}, ${hi})`)
     }
+  }
+  return problems
+}
+
+/** wasm-ld's own stack, kept tiny: it only places __stack_pointer's initial value inside the slot, since gr_run switches first. */
+export const WASM_LD_STACK_BYTES = 1024
+
+/** The wasm-ld flags that lay a module out in static slot `slot` (faaslets/c/build.ts links with these). */
+export function wasmLdFlags(slot: number): string[] {
+  const base = slot * STATIC_SLOT_BYTES
+  return [
+    '--no-entry', '--import-memory',
+    `--initial-memory=${base + STATIC_SLOT_BYTES}`, `--max-memory=${65536 * PAGE_SIZE}`,
+    `--global-base=${base}`, '-z', `stack-size=${WASM_LD_STACK_BYTES}`,
+  ]
+}
+
+/** The names the module's name section gives its globals (subsection 7). */
+function globalNames(bytes: Uint8Array, info: WasmInfo): string[] {
+  const section = info.customSections.find((c) => c.name === 'name')
+  if (!section) return []
+  let pos = section.offset
+  const end = section.offset + section.length
+  const u32 = () => {
+    let result = 0
+    for (let shift = 0; ; shift += 7) {
+      if (pos >= end || shift > 28) throw new Error('malformed name section')
+      const b = bytes[pos++]
+      result += (b & 0x7f) * 2 ** shift
+      if (!(b & 0x80)) return result
+    }
+  }
+  const names: string[] = []
+  while (pos < end) {
+    const id = bytes[pos++]
+    const subEnd = u32() + pos
+    if (id === 7) {
+      for (let n = u32(); n > 0; n--) {
+        u32()
+        const len = u32()
+        names.push(new TextDecoder().decode(bytes.subarray(pos, pos + len)))
+        pos += len
+      }
+    }
+    pos = subEnd
+  }
+  return names
+}
+
+/**
+ * Whether clang/wasm-ld (C, Rust, Zig) linked the module: it names wasm-ld's __stack_pointer global, or its
+ * producers or target_features section says so. A module stripped of every custom section cannot be told
+ * apart from AssemblyScript's, whose shadow stack the ABI allows (ABI.md §2).
+ */
+export function linkedByWasmLd(bytes: Uint8Array): boolean {
+  let info: WasmInfo
+  try {
+    info = inspectWasm(bytes)
+  } catch {
+    return false
+  }
+  if (info.customSections.some((c) => c.name === 'target_features')) return true
+  const producers = info.customSections.find((c) => c.name === 'producers')
+  if (producers && /clang|rustc|zig|emscripten/i.test(new TextDecoder().decode(bytes.subarray(producers.offset, producers.offset + producers.length)))) return true
+  try {
+    return globalNames(bytes, info).includes('__stack_pointer')
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The C build's rules for a module wasm-ld linked for static slot `slot`, on top of checkModule: initial
+ * memory within the slot, __stack_pointer starting inside the slot and switched to invocation memory by
+ * gr_run before anything uses it, read-only data (faaslets/c/stack-check.ts). Every instance of a module
+ * shares its slot, so a stack left there — or placed elsewhere by another layout (--stack-first puts it
+ * at address 0..stack-size) — has two invocations, or two faaslets, write each other's frames.
+ */
+export function checkWasmLdModule(bytes: Uint8Array, slot: number): string[] {
+  const [lo, hi] = [slot * STATIC_SLOT_BYTES, (slot + 1) * STATIC_SLOT_BYTES]
+  let info: WasmInfo
+  try {
+    info = inspectWasm(bytes)
+  } catch (e) {
+    return [`not a valid WebAssembly module: ${(e as Error).message}`]
+  }
+  const problems: string[] = []
+  if (!info.customSections.some((c) => c.name === 'name')) problems.push('has no name section, which the stack and data checks read (linked with --strip-all?)')
+  const mem = info.imports.find((i) => i.kind === 'memory')?.memory
+  if (mem && mem.initial * PAGE_SIZE > hi) problems.push(`env.memory starts with ${mem.initial} pages, past the end of slot ${slot}`)
+  problems.push(...checkStackAndData(bytes, [lo, hi]).problems)
+  if (problems.length) {
+    problems.push(`to fix: give gr_run its own stack with GR_FAASLET(run) from graticule.h, compile with clang -O1 or more, keep statics const, and link for slot ${slot} with wasm-ld ${wasmLdFlags(slot).join(' ')} (not --stack-first, --strip-all or --shared-memory; faaslets/README.md "Building C")`)
   }
   return problems
 }

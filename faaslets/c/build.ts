@@ -26,18 +26,16 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { devNull, tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { customSection, inspectWasm, withCustomSection } from '../abi/inspect.js'
-import { PAGE_SIZE, STATIC_SLOT_BYTES } from '../abi/layout.js'
+import { customSection, withCustomSection } from '../abi/inspect.js'
+import { STATIC_SLOT_BYTES } from '../abi/layout.js'
 import type { Manifest } from '../abi/manifest.js'
-import { checkModule } from '../abi/validate.js'
+import { checkModule, checkWasmLdModule, wasmLdFlags } from '../abi/validate.js'
 import { ROOT } from '../catalog.js'
 import { MANIFEST_SECTION } from '../deploy.js'
 import { abiHeader, HEADER_PATH } from './abi-header.js'
 import { includesOf, LIBRARIES, LIBRARY_CFLAGS, resolveLibraries } from './libraries.js'
-import { checkStackAndData } from './stack-check.js'
 
 export const C_DIR = join(ROOT, 'faaslets/c')
-const SLOT_STACK_BYTES = 1024
 
 /** The C faaslets: folders of faaslets/c holding .c files and named by a manifest (the rest are libraries). */
 export function cFaaslets(): string[] {
@@ -83,13 +81,9 @@ export const CFLAGS = [
   '-Wall', '-Wextra', '-Werror', '-Iinclude',
 ]
 
+/** The wasm-ld flags for the manifest's slot: one list, which deploy's refusals quote too (abi/validate.ts). */
 export function linkFlags(m: Manifest): string[] {
-  const base = m.slot * STATIC_SLOT_BYTES
-  return [
-    '--no-entry', '--import-memory',
-    `--initial-memory=${base + STATIC_SLOT_BYTES}`, `--max-memory=${65536 * PAGE_SIZE}`,
-    `--global-base=${base}`, '-z', `stack-size=${SLOT_STACK_BYTES}`,
-  ]
+  return wasmLdFlags(m.slot)
 }
 
 /**
@@ -199,9 +193,7 @@ export function checkC(name: string, bytes: Uint8Array): string[] {
   const slot: [number, number] = [base, base + STATIC_SLOT_BYTES]
   const problems = checkModule(bytes, { staticRange: slot })
   if (problems.length) return problems
-  const mem = inspectWasm(bytes).imports.find((i) => i.kind === 'memory')!.memory!
-  if (mem.initial * PAGE_SIZE > slot[1]) problems.push(`env.memory starts with ${mem.initial} pages, past the end of slot ${m.slot}`)
-  problems.push(...checkStackAndData(bytes, slot).problems)
+  problems.push(...checkWasmLdModule(bytes, m.slot)) // the C rules deploy applies too
   const embedded = customSection(bytes, MANIFEST_SECTION)
   if (!embedded) problems.push(`no ${MANIFEST_SECTION} section`)
   else if (new TextDecoder().decode(embedded) !== JSON.stringify(m)) problems.push(`its ${MANIFEST_SECTION} section is not faaslets/manifests/${name}.json: the module predates the manifest`)

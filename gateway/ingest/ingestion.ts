@@ -16,6 +16,7 @@ import { windowResult, windowStats, type WindowResult } from './window-result.js
 import type { SensorPoint } from './sensor-record.js'
 import { SimulatorSource, type SimulatorSourceOptions } from './simulator-source.js'
 import { KafkaSource, type KafkaSourceOptions } from './kafka-source.js'
+import { stderrLogger, type IngestLogger } from './ingest-log.js'
 
 export interface IngestionOptions {
   windows?: Partial<WindowConfig>
@@ -26,6 +27,10 @@ export interface IngestionOptions {
   simulator?: SimulatorSourceOptions | null
   kafka?: KafkaSourceOptions | null
   tenant?: string
+  /** where failures and the Kafka link's changes are told (the gateway's logger; default: lines on stderr) */
+  log?: IngestLogger
+  /** distinct sensor ids kept (windows.ts SensorIndex) */
+  maxSensors?: number
 }
 
 export interface PartitionProgress {
@@ -58,7 +63,7 @@ interface Partition {
 export class Ingestion {
   readonly live = new LiveState()
   readonly windowConfig: WindowConfig
-  readonly sensors = new SensorIndex()
+  readonly sensors: SensorIndex
   private readonly partitions = new Map<string, Partition>()
   private readonly chain: Chain
   get chainName(): string { return this.chain.name }
@@ -71,9 +76,12 @@ export class Ingestion {
   private httpOffset = 0
   readonly simulator: SimulatorSource | null
   readonly kafka: KafkaSource | null
+  readonly log: IngestLogger
   stopped = false
 
   constructor(readonly dataplane: Dataplane, chains: ChainRegistry, readonly metrics: GatewayMetrics, readonly opts: IngestionOptions) {
+    this.sensors = new SensorIndex(opts.maxSensors)
+    this.log = opts.log ?? stderrLogger
     this.windowConfig = { ...DEFAULT_WINDOWS, ...opts.windows }
     this.idleFlushMs = opts.idleFlushMs ?? Math.max(2_000, this.windowConfig.allowedLatenessMs)
     this.chain = chains.get(opts.chain ?? 'sensor-window')
@@ -85,7 +93,14 @@ export class Ingestion {
   async start(): Promise<void> {
     this.tick = setInterval(() => this.scheduleTick(), Math.min(250, this.idleFlushMs / 2))
     this.tick.unref()
-    if (this.kafka) await this.kafka.start()
+    try {
+      if (this.kafka) await this.kafka.start()
+    } catch (e) {
+      // nothing runs on behind a source that could not start (the gateway does not start either)
+      clearInterval(this.tick)
+      this.stopped = true
+      throw e
+    }
     if (this.simulator) this.simulator.start()
   }
 
@@ -210,7 +225,7 @@ export class Ingestion {
         // its source cannot publish yet: the sealed windows wait, nothing is committed past them
         if (this.partitions.get(key) !== p || e instanceof PublishDeferred) continue
         // publishing failed (broker away, …): the same, and readiness says so until a publish succeeds again
-        if (p.publishFailure === null) console.error(`graticule: publishing ${key} failed, retrying: ${(e as Error).message}`)
+        if (p.publishFailure === null) this.log.warn({ partition: key, windows: p.windows.sealedWindows, err: e }, `publishing ${key} failed, retrying: ${(e as Error).message}`)
         p.publishFailure = (e as Error).message
         this.metrics.publishFailures.inc({ source: p.source })
         continue
@@ -267,7 +282,7 @@ export class Ingestion {
     } catch (e) {
       const code = (e as { code?: string }).code
       if (!code || !INPUT_REFUSALS.has(code)) throw e
-      console.error(`graticule: window ${w.partition}/${w.start} (${w.points.count} points) refused by ${this.chain.name}: ${code}: ${(e as Error).message}`)
+      this.log.warn({ partition: w.partition, window: w.start, points: w.points.count, chain: this.chain.name, code, err: e }, `window ${w.partition}/${w.start} (${w.points.count} points) refused by ${this.chain.name}: ${code}: ${(e as Error).message}`)
       const empty: ClosedWindow = { ...w, points: { ...w.points, count: 0 } }
       const result = await windowResult(this.dataplane, this.chain, this.plan, p.source, empty, this.opts.tenant)
       return { ...result, count: w.points.count, ...windowStats(w.points), error: { code, message: (e as Error).message } }

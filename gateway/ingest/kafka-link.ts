@@ -8,6 +8,7 @@
 // "ok" is judged by progress, never by connection state (kafkajs can be connected and stuck): the Kafka source
 // calls ok() only when its consumer is consuming and no window is waiting on a failed or stalled publish.
 import type { GatewayMetrics } from '../metrics.js'
+import { stderrLogger, type IngestLogger } from './ingest-log.js'
 
 export const LINK_STATES = ['connecting', 'connected', 'lost', 'retrying'] as const
 export type LinkState = (typeof LINK_STATES)[number]
@@ -18,7 +19,7 @@ export class KafkaLink {
   private lostAt = 0
   private lastReason = ''
 
-  constructor(private readonly metrics: GatewayMetrics, private readonly log: (line: string) => void = (l) => console.error(l)) {
+  constructor(private readonly metrics: GatewayMetrics, private readonly log: IngestLogger = stderrLogger) {
     this.publishState()
   }
 
@@ -36,28 +37,34 @@ export class KafkaLink {
     this.lastReason = reason
     if (this.current === 'lost' || this.current === 'retrying') return
     this.lostAt = Date.now()
-    this.move('lost', `: ${reason}`)
+    this.move('lost', `: ${reason}`, { reason })
   }
 
   /** Something is being done about it: a consumer restart, a publish retried. */
   retrying(what: string): void {
     if (this.current === 'retrying') return
     if (this.current === 'connected' || this.current === 'connecting') this.lostAt = Date.now()
-    this.move('retrying', `: ${what}`)
+    this.move('retrying', `: ${what}`, { action: what, reason: this.lastReason })
   }
 
   /** The consumer consumes and results publish. */
   ok(): void {
     if (this.current === 'connected') return
-    this.move('connected', this.current === 'connecting' ? ': consuming and publishing' : ` after ${((Date.now() - this.lostAt) / 1000).toFixed(1)} s: consuming and publishing again`)
+    if (this.current === 'connecting') return this.move('connected', ': consuming and publishing', {})
+    const downMs = Date.now() - this.lostAt
+    this.move('connected', ` after ${(downMs / 1000).toFixed(1)} s: consuming and publishing again`, { downMs })
   }
 
-  private move(to: LinkState, detail: string): void {
-    const word = to === 'connected' && this.current !== 'connecting' ? 'recovered' : to
+  /** One line (a warning when the link is lost) and one metric change per transition. */
+  private move(to: LinkState, detail: string, fields: Record<string, unknown>): void {
+    const from = this.current
+    const word = to === 'connected' && from !== 'connecting' ? 'recovered' : to
     this.current = to
     this.metrics.kafkaLinkChanges.inc({ to })
     this.publishState()
-    this.log(`graticule: kafka link ${word}${detail}`)
+    const entry = { kafkaLink: to, from, ...fields }
+    if (to === 'lost') this.log.warn(entry, `kafka link ${word}${detail}`)
+    else this.log.info(entry, `kafka link ${word}${detail}`)
   }
 
   private publishState(): void {

@@ -15,14 +15,17 @@
 //   - readiness and the link state are judged by progress — a consumer that fetches, results that publish —
 //     never by connection state. Every change of the link is logged and counted (kafka-link.ts).
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Kafka, logLevel, type Admin, type Consumer, type Producer, type EachBatchPayload, type RetryOptions } from 'kafkajs'
+import { Kafka, Partitioners, type Admin, type Consumer, type Producer, type EachBatchPayload, type RetryOptions } from 'kafkajs'
 import { parseSensorColumns } from './sensor-record.js'
+import { kafkaConfig, kafkaConnectError, type KafkaClientSettings } from './kafka-client.js'
 import { PublishDeferred, type Ingestion, type PartitionProgress } from './ingestion.js'
 import type { WindowResult } from './window-result.js'
 import { KafkaLink } from './kafka-link.js'
 
 export interface KafkaSourceOptions {
   brokers: string[]
+  /** TLS, SASL and timeouts the cluster wants (kafka-client.ts) */
+  client?: KafkaClientSettings
   topic?: string
   resultsTopic?: string
   groupId?: string
@@ -80,19 +83,19 @@ export class KafkaSource {
     this.groupId = opts.groupId ?? 'graticule'
     this.stallMs = opts.stallMs ?? 5_000
     this.replaceAfterMs = opts.replaceAfterMs ?? 30_000
-    this.link = new KafkaLink(ingestion.metrics)
-    const client = { clientId: opts.clientId ?? `graticule-${process.pid}`, brokers: opts.brokers, logLevel: logLevel.ERROR }
+    this.link = new KafkaLink(ingestion.metrics, ingestion.log)
+    const client = (retry: RetryOptions) => kafkaConfig(opts.brokers, opts.client ?? {}, { clientId: opts.clientId ?? `graticule-${process.pid}`, retry, log: ingestion.log })
     // the consumer's client is patient: its group membership is worth keeping through a broker's hiccup
-    this.kafka = new Kafka({ ...client, retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 } })
+    this.kafka = new Kafka(client({ retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 }))
     // publishing and offset look-ups fail fast, down to the broker connection and metadata refresh: a send that
     // waited ~30 s for its broker held up its batch, and with it the consumer (seen)
-    const fast = new Kafka({ ...client, retry: FAST_RETRY })
+    const fast = new Kafka(client(FAST_RETRY))
     this.consumer = this.newConsumer()
     // not idempotent: a window published twice is harmless (results are upserted by window key), while an
     // idempotent session does not survive its broker's death — after a failed send, its sequence numbers
     // can make the restarted broker drop another window as a "duplicate" (seen: one window lost across a
     // broker SIGKILL). One request in flight keeps results in order.
-    this.producer = fast.producer({ allowAutoTopicCreation: true, idempotent: false, maxInFlightRequests: 1 })
+    this.producer = fast.producer({ allowAutoTopicCreation: true, idempotent: false, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner })
     this.admin = fast.admin()
   }
 
@@ -110,22 +113,38 @@ export class KafkaSource {
     return `${this.topic}/${partition}`
   }
 
+  /**
+   * Creates the topics if needed, connects, joins the group. A cluster that cannot be reached or refuses us (bad
+   * credentials, an untrusted certificate) fails the start with an error that says so, and the link says 'lost'.
+   */
   async start(): Promise<void> {
-    // setting up the topics may wait for a broker that is still starting: the client's patient retries
+    try {
+      await this.setUpTopics()
+      await Promise.all([this.admin.connect(), this.producer.connect()])
+      await this.runConsumer(this.consumer)
+    } catch (e) {
+      const err = kafkaConnectError(e, this.opts.brokers, this.opts.client ?? {})
+      this.link.lost(err.message)
+      this.stopping = true
+      await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect(), this.admin.disconnect()])
+      throw err
+    }
+    this.watchdog = setInterval(() => this.watch(), 250)
+    this.watchdog.unref()
+  }
+
+  /** Setting up the topics may wait for a broker that is still starting: the client's patient retries. */
+  private async setUpTopics(): Promise<void> {
     const setup = this.kafka.admin()
     await setup.connect()
     try {
-      const n = this.opts.partitions ?? 4
       const existing = new Set(await setup.listTopics())
-      const create = [this.topic, this.resultsTopic].filter((t) => !existing.has(t)).map((topic) => ({ topic, numPartitions: n, replicationFactor: 1 }))
+      // the cluster's default replication factor: 1 on a dev broker, 3 where managed Kafka insists on it
+      const create = [this.topic, this.resultsTopic].filter((t) => !existing.has(t)).map((topic) => ({ topic, numPartitions: this.opts.partitions ?? 4 }))
       if (create.length) await setup.createTopics({ topics: create, waitForLeaders: true }).catch(() => undefined)
     } finally {
       await setup.disconnect()
     }
-    await Promise.all([this.admin.connect(), this.producer.connect()])
-    await this.runConsumer(this.consumer)
-    this.watchdog = setInterval(() => this.watch(), 250)
-    this.watchdog.unref()
   }
 
   private newConsumer(): Consumer {
@@ -192,7 +211,7 @@ export class KafkaSource {
     this.joined = false
     const attempt = ++this.replaceAttempts
     const delay = Math.min(30_000, 1_000 * 2 ** (attempt - 1))
-    console.error(`graticule: a new Kafka consumer in ${delay / 1000} s (attempt ${attempt}): ${reason}`)
+    this.ingestion.log.warn({ attempt, delayMs: delay, reason }, `a new Kafka consumer in ${delay / 1000} s (attempt ${attempt}): ${reason}`)
     this.link.retrying(`a new consumer in ${delay / 1000} s (attempt ${attempt})`)
     setTimeout(() => void (async () => {
       if (this.stopping) return
@@ -354,7 +373,7 @@ export class KafkaSource {
         await this.consumer.commitOffsets([{ topic: this.topic, partition, offset, metadata }])
       } catch (e) {
         this.ingestion.metrics.commitFailures.inc()
-        if (!this.commitFailing) console.error(`graticule: committing ${this.key(partition)} failed, retrying with the next progress: ${(e as Error).message}`)
+        if (!this.commitFailing) this.ingestion.log.warn({ partition: this.key(partition), offset, err: e }, `committing ${this.key(partition)} failed, retrying with the next progress: ${(e as Error).message}`)
         this.commitFailing = true
         return
       }
@@ -376,7 +395,7 @@ export class KafkaSource {
       await this.ingestion.enqueue(() => this.ingestion.processAll(false, [...this.owned].map((p) => this.key(p))))
       await Promise.all(this.committing.values())
     } catch (e) {
-      console.error(`graticule: final commit skipped (${(e as Error).message}); the next owner replays`)
+      this.ingestion.log.warn({ err: e }, `final commit skipped (${(e as Error).message}); the next owner replays`)
     }
     this.stopping = true
     await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect(), this.admin.disconnect()])

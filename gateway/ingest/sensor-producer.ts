@@ -1,7 +1,9 @@
 // Produces sensor points into Kafka the way a fleet of gateways would: one partition per sensor (so a
 // sensor's points, and any re-sent duplicate, stay in order on one partition), several points per record.
-import { Kafka, logLevel, type Producer } from 'kafkajs'
+import { Kafka, Partitioners, type Producer } from 'kafkajs'
 import { encodeSensorColumns, encodeSensorMessage, type SensorPoint, type SensorWireFormat } from './sensor-record.js'
+import { kafkaConfig, kafkaConnectError, type KafkaClientSettings } from './kafka-client.js'
+import type { IngestLogger } from './ingest-log.js'
 
 /** FNV-1a of the sensor name: a stable partition for each sensor. */
 export function sensorPartition(sensor: string, partitions: number): number {
@@ -15,6 +17,8 @@ export function sensorPartition(sensor: string, partitions: number): number {
 
 export interface SensorProducerOptions {
   brokers: string[]
+  /** TLS, SASL and timeouts the cluster wants (kafka-client.ts) */
+  client?: KafkaClientSettings
   topic: string
   /** points per record (1 = one point per record) */
   batch?: number
@@ -22,6 +26,8 @@ export interface SensorProducerOptions {
   /** rows: one object per point; columns: one array per field (much cheaper to parse at high rates) */
   layout?: 'rows' | 'columns'
   clientId?: string
+  /** where kafkajs's entries go (default: its errors on stderr) */
+  log?: IngestLogger
 }
 
 export class SensorProducer {
@@ -32,25 +38,31 @@ export class SensorProducer {
   sentRecords = 0
 
   constructor(private readonly opts: SensorProducerOptions) {
-    this.kafka = new Kafka({ clientId: opts.clientId ?? 'graticule-sensors', brokers: opts.brokers, logLevel: logLevel.ERROR })
+    this.kafka = new Kafka(kafkaConfig(opts.brokers, opts.client ?? {}, { clientId: opts.clientId ?? 'graticule-sensors', log: opts.log }))
     // not idempotent: a record sent twice is harmless (windows count a (sensor, ts) once), while an
-    // idempotent session does not survive its broker's death (see gateway/ingest/kafka-source.ts)
-    this.producer = this.kafka.producer({ idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: true })
+    // idempotent session does not survive its broker's death (see gateway/ingest/kafka-source.ts).
+    // Records name their partition, so the partitioner is never asked (naming it silences kafkajs's notice).
+    this.producer = this.kafka.producer({ idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner })
   }
 
+  /** Creates the topic if needed (with the cluster's default replication factor) and connects. */
   async connect(createPartitions = 4): Promise<void> {
-    const admin = this.kafka.admin()
-    await admin.connect()
     try {
-      if (!(await admin.listTopics()).includes(this.opts.topic)) {
-        await admin.createTopics({ topics: [{ topic: this.opts.topic, numPartitions: createPartitions, replicationFactor: 1 }], waitForLeaders: true }).catch(() => undefined)
+      const admin = this.kafka.admin()
+      await admin.connect()
+      try {
+        if (!(await admin.listTopics()).includes(this.opts.topic)) {
+          await admin.createTopics({ topics: [{ topic: this.opts.topic, numPartitions: createPartitions }], waitForLeaders: true }).catch(() => undefined)
+        }
+        const meta = await admin.fetchTopicMetadata({ topics: [this.opts.topic] })
+        this.partitions = meta.topics[0].partitions.length
+      } finally {
+        await admin.disconnect()
       }
-      const meta = await admin.fetchTopicMetadata({ topics: [this.opts.topic] })
-      this.partitions = meta.topics[0].partitions.length
-    } finally {
-      await admin.disconnect()
+      await this.producer.connect()
+    } catch (e) {
+      throw kafkaConnectError(e, this.opts.brokers, this.opts.client ?? {})
     }
-    await this.producer.connect()
   }
 
   /** Sends points: grouped by their sensor's partition, `batch` points per record. */

@@ -99,13 +99,23 @@ class Window {
 }
 
 /** Sensor names → small integers (dedup keys and the `id` of points in regions). */
+/**
+ * Sensor names as small integers, for the duplicate check and the points' sensor column. Bounded: an
+ * ingestion endpoint must not let a caller grow memory by inventing sensor names, so past `max` distinct
+ * names a new one gets -1 and its points are refused as overflow (counted, never silently dropped).
+ */
+export const DEFAULT_MAX_SENSORS = 1_000_000
+
 export class SensorIndex {
   private readonly ids = new Map<string, number>()
   readonly names: string[] = []
 
+  constructor(readonly max = DEFAULT_MAX_SENSORS) {}
+
   id(name: string): number {
     let id = this.ids.get(name)
     if (id === undefined) {
+      if (this.names.length >= this.max) return -1
       id = this.names.length
       this.ids.set(name, id)
       this.names.push(name)
@@ -167,6 +177,10 @@ export class PartitionWindows {
       }
       const name = sensor[i]
       const s = name === lastName ? lastId : (lastId = this.sensors.id((lastName = name)))
+      if (s < 0) {
+        r.overflow++
+        continue
+      }
       if (!win.seen.add(s, t - wStart)) {
         win.duplicates++
         r.duplicates++

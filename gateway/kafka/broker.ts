@@ -19,7 +19,9 @@ import {
 import { createConnection, createServer } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Kafka, logLevel } from 'kafkajs'
+import { Kafka } from 'kafkajs'
+import { kafkaConfig } from '../ingest/kafka-client.js'
+import { saslListenerEntries, saslPorts, saslProperties, scramFormatArgs, type SaslListenerOptions } from './sasl-listener.js'
 
 export const KAFKA_VERSION = '3.9.1'
 const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies'
@@ -155,12 +157,17 @@ export interface StartBrokerOptions {
   ownerPid?: number
   /** extra JVM options, after the defaults (a later -Xmx wins) */
   jvmArgs?: string[]
+  /** SASL_PLAINTEXT (and SASL_SSL) listeners beside the PLAINTEXT one, with their users */
+  sasl?: SaslListenerOptions
   log?: (line: string) => void
 }
 
 export interface BrokerHandle {
   /** bootstrap address for clients, '127.0.0.1:<port>' */
   brokers: string
+  /** the SASL_PLAINTEXT and SASL_SSL listeners' addresses, when asked for */
+  saslBrokers?: string
+  saslTlsBrokers?: string
   port: number
   controllerPort: number
   pid: number
@@ -219,7 +226,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
   await requireTool(java, ['-version'], 'Java (17+) is needed to run the Kafka broker')
   const { libDir } = await assembleKafka({ home, log })
   await clearStaleRecord(port, home, log)
-  for (const p of [port, controllerPort]) {
+  for (const p of [port, controllerPort, ...(opts.sasl ? saslPorts(opts.sasl) : [])]) {
     if (!(await portIsFree(p))) throw new Error(`kafka: 127.0.0.1:${p} is already in use by another process`)
   }
 
@@ -228,12 +235,15 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
   const propsFile = join(dataDir, 'server.properties')
   mkdirSync(logDirs, { recursive: true })
   mkdirSync(dirname(logFile), { recursive: true })
-  writeFileSync(propsFile, renderProperties({ port, controllerPort, advertisedPort: opts.advertisedPort ?? port, logDirs }))
+  const sasl = opts.sasl ? saslListenerEntries(opts.sasl) : { listeners: [], protocols: [] }
+  let props = renderProperties({ port, controllerPort, advertisedPort: opts.advertisedPort ?? port, logDirs, ...sasl })
+  if (opts.sasl) props += saslProperties(opts.sasl, dataDir)
+  writeFileSync(propsFile, props)
 
   const classpath = join(libDir, '*') // java expands the wildcard itself (no shell involved)
   const log4j = `-Dlog4j.configuration=file:${join(assetDir(), 'log4j.properties')}`
   const tFormat = performance.now()
-  await formatStorage(java, classpath, log4j, propsFile, logDirs)
+  await formatStorage(java, classpath, log4j, propsFile, logDirs, opts.sasl ? scramFormatArgs(opts.sasl) : [])
   log(`kafka: storage formatted in ${((performance.now() - tFormat) / 1000).toFixed(1)} s`)
 
   const args = [
@@ -300,6 +310,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
   log(`kafka: ready on ${brokers} in ${(startMs / 1000).toFixed(1)} s`)
   return {
     brokers,
+    ...(opts.sasl ? { saslBrokers: `127.0.0.1:${opts.sasl.port}` } : {}),
+    ...(opts.sasl?.tlsPort !== undefined ? { saslTlsBrokers: `127.0.0.1:${opts.sasl.tlsPort}` } : {}),
     port,
     controllerPort,
     pid,
@@ -362,20 +374,35 @@ export async function brokerStatus(port = 9092, opts: { home?: string } = {}): P
 
 // ------------------------------------------------------------------------------------------- internals
 
-function renderProperties(v: { port: number; controllerPort: number; advertisedPort: number; logDirs: string }): string {
+interface PropertyValues {
+  port: number
+  controllerPort: number
+  advertisedPort: number
+  logDirs: string
+  /** listeners beyond PLAINTEXT and CONTROLLER (advertised as they are), and their security protocols */
+  listeners: string[]
+  protocols: string[]
+}
+
+function renderProperties(v: PropertyValues): string {
   const template = readFileSync(join(assetDir(), 'server.properties'), 'utf8')
   const values: Record<string, string> = {
     PORT: String(v.port),
     ADVERTISED_PORT: String(v.advertisedPort),
     CONTROLLER_PORT: String(v.controllerPort),
+    EXTRA_LISTENERS: v.listeners.map((l) => `,${l}`).join(''),
+    EXTRA_PROTOCOLS: v.protocols.map((p) => `,${p}`).join(''),
     // java.util.Properties treats backslashes as escapes; forward slashes work on every OS.
     LOG_DIRS: v.logDirs.replaceAll('\\', '/'),
   }
   return template.replace(/\$\{([A-Z_]+)\}/g, (m, k: string) => values[k] ?? m)
 }
 
-/** `StorageTool format --ignore-formatted`, reusing the cluster id of an already formatted data dir. */
-async function formatStorage(java: string, cp: string, log4j: string, props: string, logDirs: string) {
+/**
+ * `StorageTool format --ignore-formatted`, reusing the cluster id of an already formatted data dir. `extra`
+ * (--add-scram users) takes effect only on a fresh data dir.
+ */
+async function formatStorage(java: string, cp: string, log4j: string, props: string, logDirs: string, extra: string[]) {
   // Short-lived tool JVMs: C1 only and the serial GC start noticeably faster on a small machine.
   const tool = ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', log4j, '-Dgraticule.log.level=WARN', '-Dgraticule.log.target=System.err', '-cp', cp]
   let clusterId = readMetaClusterId(logDirs)
@@ -386,7 +413,7 @@ async function formatStorage(java: string, cp: string, log4j: string, props: str
       throw new Error(`kafka: StorageTool random-uuid failed (exit ${r.code}):\n${tail(r.stdout + r.stderr, 30)}`)
     }
   }
-  const r = await run(java, [...tool, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'])
+  const r = await run(java, [...tool, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted', ...extra])
   if (r.code !== 0) throw new Error(`kafka: StorageTool format failed (exit ${r.code}):\n${tail(r.stdout + r.stderr, 30)}`)
 }
 
@@ -496,12 +523,8 @@ function tcpAccepts(port: number, timeoutMs = 1_000): Promise<boolean> {
 
 async function canListTopics(brokers: string): Promise<boolean> {
   const kafka = new Kafka({
-    clientId: 'graticule-broker-probe',
-    brokers: [brokers],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 2_000,
+    ...kafkaConfig([brokers], { connectionTimeoutMs: 2_000 }, { clientId: 'graticule-broker-probe', retry: { retries: 0 }, log: null }),
     requestTimeout: 5_000,
-    retry: { retries: 0 },
   })
   const admin = kafka.admin()
   try {

@@ -1,10 +1,11 @@
 // /chains: list, read (YAML), create or replace (validated), delete, and invoke.
 import type { FastifyInstance } from 'fastify'
-import { inputFormatFromMedia, INPUT_MEDIA_TYPES, parseInputOptions } from '../../faaslets/codecs/boundary.js'
+import { inputFormatFromMedia, INPUT_MEDIA_TYPES, MEDIA_TYPES, parseInputOptions, type InputFormat } from '../../faaslets/codecs/boundary.js'
 import { runChain } from '../../chains/run.js'
 import type { Mode } from '../../dataplane/dataplane.js'
 import { fail } from '../../errors/index.js'
 import type { GatewayContext } from '../context.js'
+import { answer, BINARY, documented, empty, json, problems, requestBody, TEXT } from '../openapi.js'
 
 const nameParams = {
   type: 'object',
@@ -12,14 +13,21 @@ const nameParams = {
   properties: { name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'chain name' } },
 } as const
 
-const errorSchema = {
-  type: 'object',
-  properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
-} as const
+/** How /docs offers each body an invocation reads: bytes to upload, text to type, or JSON to edit. */
+const INVOKE_BODY_SCHEMAS: Record<InputFormat, Record<string, unknown>> = {
+  mvt: BINARY, png: BINARY, region: BINARY, grid: BINARY,
+  geojson: { type: 'object', description: 'a GeoJSON FeatureCollection, Feature or geometry (a crs member is read)' },
+  csv: { ...TEXT, description: 'a header row naming the coordinate columns (lon/lng/longitude/x/easting, lat/latitude/y/northing)' },
+  ndjson: { ...TEXT, description: 'one JSON object per line: {"lon": …, "lat": …, "value": …}' },
+}
+const INVOKE_BODIES = requestBody(Object.fromEntries(INPUT_MEDIA_TYPES.map((t) => [t, { schema: INVOKE_BODY_SCHEMAS[inputFormatFromMedia(t)!] }])))
+const CHAIN_EXAMPLE = 'name: to-mercator\ninput: { kind: points }\nsteps:\n  - id: m\n    uses: reproject\n    with: { to: "EPSG:3857" }\noutput: { step: m, as: geojson }\n'
+const CHAIN_SUMMARY = { type: 'object', properties: { name: { type: 'string' }, created: { type: 'boolean' }, steps: { type: 'integer' } } } as const
 
 export async function chainRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   app.get('/chains', {
     schema: { summary: 'List the chains with their inputs and outputs', tags: ['chains'] },
+    config: documented({ responses: { 200: json('name, description, input kind and parameters, steps, outputs of each', { type: 'array', items: { type: 'object' } }) } }),
   }, async () => ctx.chains.list().map(({ chain, shipped }) => ({
     name: chain.name, description: chain.description, shipped,
     input: { kind: chain.input.kind, params: chain.input.params },
@@ -28,7 +36,8 @@ export async function chainRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
   })))
 
   app.get<{ Params: { name: string } }>('/chains/:name', {
-    schema: { summary: 'The chain as YAML', tags: ['chains'], params: nameParams, response: { 404: errorSchema } },
+    schema: { summary: 'The chain as YAML', tags: ['chains'], params: nameParams },
+    config: documented({ responses: { 200: answer('the chain\'s source', ['application/yaml'], TEXT), ...problems(400, 404) } }),
   }, async (req, reply) => {
     const chain = ctx.chains.get(req.params.name)
     return reply.type('application/yaml; charset=utf-8').send(chain.source)
@@ -38,8 +47,11 @@ export async function chainRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     preHandler: ctx.auth,
     schema: {
       summary: 'Create or replace a chain (YAML body); errors name line and column', tags: ['chains'], params: nameParams,
-      response: { 400: errorSchema, 401: errorSchema },
     },
+    config: documented({
+      body: requestBody({ 'application/yaml': { schema: TEXT, example: CHAIN_EXAMPLE } }),
+      responses: { 200: json('replaced', CHAIN_SUMMARY), 201: json('created', CHAIN_SUMMARY), ...problems(400, 401, 403, 409, 413) },
+    }),
   }, async (req, reply) => {
     const text = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : ''
     if (!text.trim()) throw fail('E_BAD_REQUEST', 'send the chain as a YAML body')
@@ -50,6 +62,7 @@ export async function chainRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
   app.delete<{ Params: { name: string } }>('/chains/:name', {
     preHandler: ctx.auth,
     schema: { summary: 'Delete a chain a user created', tags: ['chains'], params: nameParams },
+    config: documented({ responses: { 204: empty('deleted'), ...problems(400, 401, 403, 404, 409) } }),
   }, async (req, reply) => {
     ctx.chains.delete(req.params.name)
     return reply.code(204).send()
@@ -73,8 +86,14 @@ export async function chainRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
         },
         additionalProperties: { type: 'string' },
       },
-      response: { 400: errorSchema, 404: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema },
     },
+    config: documented({
+      body: INVOKE_BODIES,
+      responses: {
+        200: answer('the output, encoded as the chain declares it (x-graticule-* headers: mode, copied bytes, compute and chain ms)', Object.values(MEDIA_TYPES)),
+        ...problems(400, 401, 403, 404, 413, 415, 422, 429, 500, 503, 504),
+      },
+    }),
   }, async (req, reply) => {
     if (ctx.closing()) throw fail('E_SHUTTING_DOWN')
     const chain = ctx.chains.get(req.params.name)

@@ -1,8 +1,11 @@
 // /faaslets: list; deploy (PUT, token) a module checked before it can ever run; delete (token).
 import type { FastifyInstance } from 'fastify'
-import { checkDeployment, freeSlots } from '../../faaslets/deploy.js'
+import { freeSlots } from '../../faaslets/deploy.js'
 import { fail } from '../../errors/index.js'
 import type { GatewayContext } from '../context.js'
+import { BINARY, documented, empty, json, problems, requestBody } from '../openapi.js'
+
+const DEPLOYED = { type: 'object', properties: { name: { type: 'string' }, version: { type: 'string' }, slot: { type: 'integer' }, replaced: { type: 'boolean' } } } as const
 
 const nameParams = {
   type: 'object', required: ['name'],
@@ -12,11 +15,15 @@ const nameParams = {
 export async function faasletRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   const catalog = ctx.dataplane.catalog
 
-  app.get('/faaslets', { schema: { summary: 'The faaslets this gateway can run', tags: ['faaslets'] } }, async () =>
-    catalog.list().map((e) => ({ ...e.manifest, deployed: Boolean(e.deployed) })))
+  app.get('/faaslets', {
+    schema: { summary: 'The faaslets this gateway can run', tags: ['faaslets'] },
+    config: documented({ responses: { 200: json('their manifests: inputs, outputs, parameters; deployed: added over HTTP', { type: 'array', items: { type: 'object' } }) } }),
+  }, async () => catalog.list().map((e) => ({ ...e.manifest, deployed: Boolean(e.deployed) })))
 
-  app.get('/faaslets/slots', { schema: { summary: 'Static slots free for a new module', tags: ['faaslets'] } }, async () =>
-    ({ free: freeSlots(catalog), slotBytes: 131072 }))
+  app.get('/faaslets/slots', {
+    schema: { summary: 'Static slots free for a new module', tags: ['faaslets'] },
+    config: documented({ responses: { 200: json('free slot numbers and their size', { type: 'object', properties: { free: { type: 'array', items: { type: 'integer' } }, slotBytes: { type: 'integer' } } }) } }),
+  }, async () => ({ free: freeSlots(catalog), slotBytes: 131072 }))
 
   app.put<{ Params: { name: string }; Body: Buffer }>('/faaslets/:name', {
     preHandler: ctx.auth,
@@ -24,6 +31,13 @@ export async function faasletRoutes(app: FastifyInstance, ctx: GatewayContext): 
       summary: 'Deploy a module: application/wasm with its manifest in a "graticule.manifest" custom section, or JSON {manifest, wasm (base64)}',
       tags: ['faaslets'], params: nameParams,
     },
+    config: documented({
+      body: requestBody({
+        'application/wasm': { schema: BINARY },
+        'application/json': { schema: { type: 'object', required: ['manifest', 'wasm'], properties: { manifest: { type: 'object' }, wasm: { type: 'string', format: 'byte', description: 'the module, base64' } } } },
+      }),
+      responses: { 200: json('replaced', DEPLOYED), 201: json('deployed', DEPLOYED), ...problems(400, 401, 403, 409, 413, 415, 422) },
+    }),
   }, async (req, reply) => {
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim()
     let bytes: Uint8Array
@@ -43,14 +57,14 @@ export async function faasletRoutes(app: FastifyInstance, ctx: GatewayContext): 
     } else {
       throw fail('E_UNSUPPORTED_MEDIA', type || 'none', 'application/wasm, application/json')
     }
-    const checked = checkDeployment(catalog, req.params.name, bytes, manifest)
-    const replaced = ctx.faaslets.save(catalog, checked.manifest, checked.bytes)
-    return reply.code(replaced ? 200 : 201).send({ name: checked.manifest.name, version: checked.manifest.version, slot: checked.manifest.slot, replaced })
+    const { manifest: m, replaced } = await ctx.faaslets.deploy(catalog, req.params.name, bytes, manifest) // checked off this thread
+    return reply.code(replaced ? 200 : 201).send({ name: m.name, version: m.version, slot: m.slot, replaced })
   })
 
   app.delete<{ Params: { name: string } }>('/faaslets/:name', {
     preHandler: ctx.auth,
     schema: { summary: 'Remove a deployed faaslet', tags: ['faaslets'], params: nameParams },
+    config: documented({ responses: { 204: empty('removed'), ...problems(401, 403, 404, 409) } }),
   }, async (req, reply) => {
     const entry = catalog.get(req.params.name)
     if (!entry.deployed) throw fail('E_FAASLET_READONLY', req.params.name, 'deleted')

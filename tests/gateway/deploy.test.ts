@@ -1,11 +1,17 @@
-// Faaslets that users deploy: refused before they can run when they break the ABI, usable in chains at
-// once when they follow it, and held to the same limits as shipped ones.
-import { readFileSync } from 'node:fs'
+// Faaslets that users deploy: refused before they can run when they break the ABI (or, built with clang, the
+// C build's stack rule), usable in chains at once when they follow it, and held to the same limits as shipped
+// ones. The checks run in a worker under a time limit, so the gateway keeps answering meanwhile.
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import wabtInit from 'wabt'
 import { buildGateway, type Gateway } from '../../gateway/app.js'
 import { withCustomSection } from '../../faaslets/abi/inspect.js'
-import { MANIFEST_SECTION } from '../../faaslets/deploy.js'
+import type { Manifest } from '../../faaslets/abi/manifest.js'
+import { C_DIR, CFLAGS, compileSources, findClang, linkFlags, markMemoryShared } from '../../faaslets/c/build.js'
+import { checkDeployment, DeployedStore, MANIFEST_SECTION } from '../../faaslets/deploy.js'
 import { Dataplane } from '../../dataplane/dataplane.js'
 import { Catalog } from '../../faaslets/catalog.js'
 
@@ -27,7 +33,7 @@ beforeAll(async () => {
   const wabt = await wabtInit()
   wat2wasm = (text) => new Uint8Array(wabt.parseWat('m.wat', text, { threads: true, bulk_memory: true }).toBinary({}).buffer)
   dp = await Dataplane.start({ workers: 2, limits: { timeLimitMs: 1_500 } })
-  gw = await buildGateway({ dataplane: dp, token: TOKEN, chainsDir: null, faasletsDir: null })
+  gw = await buildGateway({ dataplane: dp, token: TOKEN, access: { anonymous: ['invoke', 'ingest'] }, chainsDir: null, faasletsDir: null })
 })
 
 afterAll(async () => {
@@ -126,5 +132,132 @@ describe('deploying a faaslet', () => {
     const after = await gw.app.inject({ method: 'POST', url: '/chains/points-clusters/invoke?zoom=1', payload: csv, headers: { 'content-type': 'text/csv' } })
     expect(after.statusCode).toBe(200)
     expect(dp.tenant('default').arena.bytesInUse).toBe(0)
+  })
+})
+
+describe('a C module is held to the stack rule the C build enforces', () => {
+  const tool = findClang()
+  const dir = mkdtempSync(join(tmpdir(), 'graticule-deploy-c-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  // a frame the optimiser cannot keep in locals: an array whose address escapes lives on the linear-memory stack
+  const body = `#include "graticule.h"
+    __attribute__((noinline)) static void fill(volatile uint32_t *a, uint32_t n) { for (uint32_t i = 0; i < n; i++) a[i] = i; }
+    static int32_t run(uint8_t *ctx) {
+      volatile uint32_t frame[32];
+      fill(frame, 32);
+      return frame[31] == 31 ? GR_STATUS_OK : gr_fail(ctx, GR_STATUS_INTERNAL, "stack");
+    }\n`
+  const switched = `${body}GR_FAASLET(run)\n`
+  const unswitched = `${body}
+    __attribute__((export_name("gr_abi_version"))) int32_t gr_abi_version(void) { return GR_ABI_VERSION; }
+    __attribute__((export_name("gr_run"))) int32_t gr_run(uint32_t ctx) { return run((uint8_t *)(uintptr_t)ctx); }\n`
+  /** clang and wasm-ld the way faaslets/c/build.ts does, with `ldFlags` added to its link flags */
+  const build = (m: Manifest, source: string, ldFlags: string[] = []): Uint8Array => {
+    const file = join(dir, `${m.name}.c`)
+    writeFileSync(file, source)
+    if (ldFlags.length === 0) return compileSources([file], m, tool)
+    const obj = join(dir, `${m.name}.o`), out = join(dir, `${m.name}.wasm`)
+    const cc = spawnSync(tool!.clang, [...CFLAGS, '-c', '-o', obj, file], { cwd: C_DIR, encoding: 'utf8' })
+    expect(cc.status, cc.stderr).toBe(0)
+    const ld = spawnSync(tool!.wasmLd, [...linkFlags(m), ...ldFlags, '-o', out, obj], { encoding: 'utf8' })
+    expect(ld.status, ld.stderr).toBe(0)
+    return withManifest(markMemoryShared(new Uint8Array(readFileSync(out))), m)
+  }
+
+  it('built the shipped way it is accepted; with its stack outside its slot or shared by every invocation, refused with how to fix it', async () => {
+    if (!tool) throw new Error('clang and wasm-ld are needed for this test: apt-get install clang lld')
+    const m = (name: string) => manifest(name, 56) as Manifest
+    const ok = await put('c-stack-ok', build(m('c-stack-ok'), switched))
+    expect(ok.statusCode, ok.body).toBe(201)
+    expect((await gw.app.inject({ method: 'DELETE', url: '/faaslets/c-stack-ok', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode).toBe(204)
+
+    const cases: Array<[string, Uint8Array, RegExp]> = [
+      // another layout: wasm-ld's --stack-first puts the stack at address 0, below every slot
+      ['c-stack-first', build(m('c-stack-first'), switched, ['--stack-first']), /__stack_pointer starts at 1024, outside the static slot \[7340032, 7471104\)/],
+      // the stack in the slot, shared by every instance of the module: invocations would write each other's frames
+      ['c-stack-shared', build(m('c-stack-shared'), unswitched), /gr_run .*__stack_pointer/],
+    ]
+    for (const [name, bytes, reason] of cases) {
+      const r = await put(name, bytes)
+      expect(r.statusCode, `${name}: ${r.body}`).toBe(422)
+      expect(r.json().code).toBe('E_MODULE_REFUSED')
+      expect(r.json().message, name).toMatch(reason)
+      expect(r.json().message, name).toMatch(/GR_FAASLET\(run\).*wasm-ld --no-entry --import-memory --initial-memory=7471104 .*--global-base=7340032 -z stack-size=1024/)
+    }
+    const names = ((await gw.app.inject({ url: '/faaslets' })).json() as Array<{ name: string }>).map((f) => f.name)
+    expect(names.filter((n) => n.startsWith('c-stack'))).toEqual([])
+  })
+})
+
+/** Signed and unsigned LEB128, names, sections: enough of the binary format to write a large module quickly. */
+const uleb = (n: number): number[] => { const o: number[] = []; do { o.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0)); n = Math.floor(n / 128) } while (n); return o }
+const sleb = (n: number): number[] => { const o: number[] = []; for (;;) { const b = n & 0x7f; n >>= 7; if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return [...o, b]; o.push(b | 0x80) } }
+const str = (s: string) => [...uleb(s.length), ...Buffer.from(s)]
+const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body]
+const fnBody = (ops: number[]) => { const b = [0, ...ops, 0x0b]; return [...uleb(b.length), ...b] }
+
+/**
+ * A valid module shaped like wasm-ld's (a named __stack_pointer inside the slot, never touched), ~3.8 MB of
+ * arithmetic in 9000 functions: the C rules decode every body, so its checks take a few hundred ms.
+ */
+function largeModule(slot: number): Uint8Array {
+  const functions = 9000
+  const filler = Buffer.from(fnBody([...Array(60).fill([0x20, 0, 0x41, 1, 0x6a, 0x21, 0]).flat(), 0x20, 0])) // (x += 1) × 60; x
+  const codeHead = [...uleb(functions), ...fnBody([0x41, 1])]
+  return new Uint8Array(Buffer.concat([
+    Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+      ...section(1, [3, 0x60, 0, 1, 0x7f, 0x60, 1, 0x7f, 1, 0x7f, 0x60, 2, 0x7f, 0x7f, 1, 0x7f]),
+      ...section(2, [2, ...str('env'), ...str('memory'), 2, 3, ...uleb((slot + 1) * 2), ...uleb(65536), ...str('graticule'), ...str('alloc'), 0, 2]),
+      ...section(3, [...uleb(functions), 0, ...Array(functions - 1).fill(1)]),
+      ...section(6, [1, 0x7f, 1, 0x41, ...sleb(slot * 131072 + 1024), 0x0b]),
+      ...section(7, [2, ...str('gr_abi_version'), 0, 1, ...str('gr_run'), 0, 2]),
+      10, ...uleb(codeHead.length + (functions - 1) * filler.length), ...codeHead]),
+    ...Array(functions - 1).fill(filler),
+    Buffer.from(section(0, [...str('name'), ...section(7, [1, 0, ...str('__stack_pointer')])])),
+  ]))
+}
+
+describe('deploy checks run in a worker, under a time limit', () => {
+  const big = () => withManifest(largeModule(57), manifest('big-module', 57))
+
+  it('while a large module is checked and compiled, the gateway goes on answering at once', async () => {
+    // what the same checks cost on this thread: the time every other request would wait without the worker
+    const started = performance.now()
+    checkDeployment('big-module', big(), undefined, {})
+    const onThisThread = performance.now() - started
+    expect(onThisThread).toBeGreaterThan(100)
+
+    let settled = false
+    const deploy = put('big-module', big()).finally(() => { settled = true })
+    const waits: number[] = []
+    while (!settled) {
+      const t = performance.now()
+      expect((await gw.app.inject({ url: '/healthz' })).statusCode).toBe(200)
+      waits.push(performance.now() - t)
+    }
+    const r = await deploy
+    expect(r.statusCode, r.body).toBe(201)
+    expect(waits.length).toBeGreaterThan(10)
+    expect(Math.max(...waits)).toBeLessThan(Math.min(50, onThisThread / 2))
+    expect((await gw.app.inject({ method: 'DELETE', url: '/faaslets/big-module', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode).toBe(204)
+  })
+
+  it('checks that outlast the time limit refuse the module with the limit, and their worker is stopped', async () => {
+    const store = gw.ctx.faaslets
+    gw.ctx.faaslets = new DeployedStore(null, { timeLimitMs: 20 })
+    const threads = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length // a worker holds one
+    const before = threads()
+    try {
+      const r = await put('slow-module', withManifest(largeModule(57), manifest('slow-module', 57)))
+      expect(r.statusCode, r.body).toBe(422)
+      expect(r.json().code).toBe('E_MODULE_REFUSED')
+      expect(r.json().message).toMatch(/module "slow-module" refused: checking and compiling it took longer than the deploy time limit of 20 ms/)
+      expect(threads()).toBe(before)
+    } finally {
+      gw.ctx.faaslets = store
+    }
+    const names = ((await gw.app.inject({ url: '/faaslets' })).json() as Array<{ name: string }>).map((f) => f.name)
+    expect(names).not.toContain('slow-module')
+    expect(gw.ctx.faaslets.timeLimitMs).toBe(10_000) // the default
   })
 })

@@ -10,7 +10,7 @@ const tile = cityTile(sampleCities(20_000, 3), 2, 2, 1) // Europe and around, re
 
 beforeAll(async () => {
   gw = await buildGateway({
-    workers: 2, token: TOKEN, chainsDir: null,
+    workers: 2, token: TOKEN, chainsDir: null, access: { anonymous: ['invoke', 'ingest'] }, // the token guards mutations here
     limits: { bodyLimit: 4 * 1024 * 1024, maxPointsPerRequest: 50_000 },
     ingestion: { windows: { sizeMs: 500, allowedLatenessMs: 100 }, idleFlushMs: 1_000, simulator: { sensors: 500, rate: 5_000, seed: 3 } },
   })
@@ -198,7 +198,7 @@ describe('invoke', () => {
     expect(m).toMatch(/graticule_errors_total\{code="E_FAASLET_MALFORMED_INPUT"\} [1-9]/)
     expect(m).toMatch(/graticule_stage_duration_seconds_count\{chain="tile-heatmap",step="heat",faaslet="heatmap"\} [1-9]/)
     expect(m).toMatch(/graticule_arena_bytes_in_use\{tenant="default"\} \d+/)
-    expect(m).toMatch(/graticule_process_resident_memory_bytes \d+/)
+    expect(m).toMatch(/^process_resident_memory_bytes \d+/m)
   })
 })
 

@@ -7,6 +7,7 @@ import { Dataplane } from '../../dataplane/dataplane.js'
 import { ChainRegistry } from '../../chains/registry.js'
 import { GatewayMetrics } from '../../gateway/metrics.js'
 import { KafkaLink } from '../../gateway/ingest/kafka-link.js'
+import { lineLogger } from '../../gateway/ingest/ingest-log.js'
 import { Ingestion, PublishDeferred, type PartitionProgress } from '../../gateway/ingest/ingestion.js'
 import type { WindowResult } from '../../gateway/ingest/window-result.js'
 
@@ -19,7 +20,7 @@ describe('the Kafka link', () => {
   it('logs and counts every change: connecting → connected → lost → retrying → recovered', async () => {
     const metrics = new GatewayMetrics(null)
     const lines: string[] = []
-    const link = new KafkaLink(metrics, (l) => lines.push(l))
+    const link = new KafkaLink(metrics, lineLogger((l) => lines.push(l)))
     expect(link.state).toBe('connecting')
     link.ok()
     link.ok() // no change, no line

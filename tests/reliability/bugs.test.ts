@@ -21,7 +21,7 @@ const chainsDir = tempChainsDir()
 
 beforeAll(async () => {
   dp = await Dataplane.start({ workers: 1, includeTestFaaslets: true, limits: { timeLimitMs: 5_000 } })
-  gw = await buildGateway({ dataplane: dp, token: TOKEN, chainsDir, ingestion: null })
+  gw = await buildGateway({ dataplane: dp, token: TOKEN, access: { anonymous: ['invoke', 'ingest'] }, chainsDir, ingestion: null })
 })
 
 afterAll(async () => {

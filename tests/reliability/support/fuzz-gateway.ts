@@ -12,7 +12,7 @@ export async function startFuzzGateway(workers = 2): Promise<{ gw: Gateway; chai
   const { buildGateway } = await import('../../../gateway/app.js')
   const chainsDir = tempChainsDir()
   const gw = await buildGateway({
-    workers, token: TOKEN, chainsDir,
+    workers, token: TOKEN, access: { anonymous: ['invoke', 'ingest'], tenants: { 'fuzz-a': {}, 'fuzz-b': {} } }, chainsDir,
     limits: { bodyLimit: 1 << 20, maxPointsPerRequest: 20_000 },
     ingestion: { windows: { sizeMs: 1_000, allowedLatenessMs: 0, maxPoints: 100_000 }, idleFlushMs: 300, simulator: null },
   })

@@ -1,0 +1,44 @@
+// The options of `graticule serve`, declared once: serve.ts parses with this table, `graticule serve --help`
+// and the top-level ENVIRONMENT section are generated from it. Kept free of gateway imports so that help
+// does not load fastify and kafkajs.
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import type { OptionTable } from '../options.js'
+import { DEFAULT_LIMITS } from '../../gateway/context.js'
+import { DEFAULT_MAX_SENSORS } from '../../gateway/ingest/windows.js'
+
+export const SERVE_OPTIONS: OptionTable = {
+  config: { type: 'string', value: 'file.yaml', env: 'GRATICULE_CONFIG', noFile: true, describe: 'configuration file: any option below by its name, plus tenants and tokens (flags and environment override it)' },
+  host: { type: 'string', value: 'address', default: '127.0.0.1', describe: 'address to listen on (beyond loopback only with a token, or --insecure)' },
+  port: { type: 'string', value: 'port', default: '8080', describe: 'port to listen on (0 picks a free one)' },
+  token: { type: 'string', value: 'token', env: 'GRATICULE_TOKEN', describe: 'a bearer token with every scope over every tenant (prefer the environment: a flag shows in ps)' },
+  insecure: { type: 'boolean', describe: 'listen beyond loopback with no token (anyone who reaches it can deploy code)' },
+  anonymous: { type: 'string', value: 'scope,...', multiple: true, env: 'GRATICULE_ANONYMOUS', describe: 'scopes that need no token even when tokens are set: invoke, ingest, admin' },
+  'allowed-hosts': { type: 'string', value: 'name,...', multiple: true, env: 'GRATICULE_ALLOWED_HOSTS', describe: 'Host names a loopback-bound gateway also answers (besides localhost, 127.0.0.1, ::1)' },
+  'cors-origins': { type: 'string', value: 'origin,...', multiple: true, env: 'GRATICULE_CORS_ORIGINS', describe: 'origins whose pages may call the API (CORS), or * for any' },
+  'body-limit': { type: 'string', value: 'bytes', default: String(DEFAULT_LIMITS.bodyLimit), describe: 'largest request body' },
+  'max-points': { type: 'string', value: 'n', default: String(DEFAULT_LIMITS.maxPointsPerRequest), describe: 'most points or features in one request' },
+  'max-sensors': { type: 'string', value: 'n', default: String(DEFAULT_MAX_SENSORS), describe: 'most distinct sensor ids the live windows keep; points of further sensors are refused and counted' },
+  kafka: { type: 'string', value: 'host:port[,host:port]', env: 'GRATICULE_KAFKA', describe: 'read sensor points from these Kafka brokers instead of the built-in simulator' },
+  'kafka-tls': { type: 'boolean', describe: 'connect to Kafka over TLS' },
+  'kafka-ca': { type: 'string', value: 'file.pem', describe: 'CA certificate(s) to trust for Kafka TLS (default: the system\'s)' },
+  'kafka-sasl': { type: 'string', value: 'mechanism', describe: 'SASL mechanism: plain, scram-sha-256 or scram-sha-512' },
+  'kafka-username': { type: 'string', value: 'name', env: 'GRATICULE_KAFKA_USERNAME', describe: 'SASL user name' },
+  'kafka-password': { type: 'string', value: 'secret', env: 'GRATICULE_KAFKA_PASSWORD', describe: 'SASL password (prefer the environment)' },
+  topic: { type: 'string', value: 'topic', default: 'graticule.sensors', describe: 'Kafka topic the sensor points arrive on' },
+  'results-topic': { type: 'string', value: 'topic', default: 'graticule.results', describe: 'Kafka topic closed windows are published to' },
+  group: { type: 'string', value: 'id', default: 'graticule', describe: 'Kafka consumer group' },
+  simulator: { type: 'boolean', describe: 'also run the built-in simulator when reading from Kafka' },
+  'no-simulator': { type: 'boolean', describe: 'no simulator, even without --kafka' },
+  sensors: { type: 'string', value: 'n', describe: "number of simulated sensors (default: the simulator's)" },
+  rate: { type: 'string', value: 'points/s', describe: "simulated points per second (default: the simulator's)" },
+  'window-ms': { type: 'string', value: 'ms', default: '5000', describe: 'length of a sensor window' },
+  'lateness-ms': { type: 'string', value: 'ms', default: '1000', describe: 'how late a point may arrive and still count in its window' },
+  'idle-flush-ms': { type: 'string', value: 'ms', describe: 'close windows after this long without input (default: 2000, or the lateness if longer)' },
+  'kafka-stall-ms': { type: 'string', value: 'ms', describe: 'report Kafka as stalled after this long without progress (default 5000)' },
+  'kafka-replace-ms': { type: 'string', value: 'ms', describe: 'replace a stalled Kafka consumer after this long (default 30000)' },
+  workers: { type: 'string', value: 'n', describe: 'worker threads running faaslets (default: one per core)' },
+  'chains-dir': { type: 'string', value: 'dir', default: join(homedir(), '.graticule', 'chains'), env: 'GRATICULE_CHAINS_DIR', describe: 'where chains deployed over HTTP are kept' },
+  'faaslets-dir': { type: 'string', value: 'dir', default: join(homedir(), '.graticule', 'faaslets'), env: 'GRATICULE_FAASLETS_DIR', describe: 'where faaslets deployed over HTTP are kept' },
+  'log-level': { type: 'string', value: 'level', default: 'info', env: 'GRATICULE_LOG_LEVEL', describe: 'JSON logs on stderr: fatal, error, warn, info, debug, trace or silent' },
+}
