@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import { Dataplane } from '../dataplane/dataplane.js'
 import { ChainRegistry } from '../chains/registry.js'
 import { DeployedStore } from '../faaslets/deploy.js'
-import { Access, requiredScope, type AccessOptions } from './access.js'
+import { Access, requiredScope, SCOPES, type AccessOptions } from './access.js'
 import { registerRateLimits } from './rate-limits.js'
 import { DEFAULT_LIMITS, type GatewayContext, type GatewayLimits } from './context.js'
 import { frameworkErrorHandler, installErrorHandlers } from './http-errors.js'
@@ -19,7 +19,8 @@ import { ingestRoutes } from './routes/ingest.js'
 import { webRoutes } from './routes/web.js'
 import { errorRoutes } from './routes/errors.js'
 import { registerInterop } from './interop.js'
-import { loggerOptions, type LogLevel } from './logging.js'
+import { echoRequestId, loggerOptions, requestIdOptions, type LogLevel } from './logging.js'
+import { registerHttpMetrics } from './http-metrics.js'
 import { Ingestion, type IngestionOptions } from './ingest/ingestion.js'
 
 export interface GatewayOptions {
@@ -59,9 +60,9 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   let closing = false
   const access = new Access({
     ...opts.access,
-    tokens: [...(opts.access?.tokens ?? []), ...(opts.token ? [{ token: opts.token, tenants: '*' as const, scopes: ['invoke' as const, 'ingest' as const, 'admin' as const] }] : [])],
+    tokens: [...(opts.access?.tokens ?? []), ...(opts.token ? [{ token: opts.token, tenants: '*' as const, scopes: [...SCOPES] }] : [])],
   })
-  const app = Fastify({ logger: loggerOptions(opts.logLevel), bodyLimit: limits.bodyLimit, trustProxy: false, frameworkErrors: frameworkErrorHandler(metrics) })
+  const app = Fastify({ logger: loggerOptions(opts.logLevel), ...requestIdOptions, bodyLimit: limits.bodyLimit, trustProxy: false, frameworkErrors: frameworkErrorHandler(metrics) })
   const ingestion = opts.ingestion ? new Ingestion(dataplane, chains, metrics, opts.ingestion) : null
   const ctx: GatewayContext = {
     dataplane, chains, faaslets, metrics, limits, ingestion, access,
@@ -70,6 +71,8 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     readiness: () => ({ workers: dataplane.shared.pool.threads.length > 0, ...(ingestion ? ingestion.readiness() : {}) }),
   }
 
+  registerHttpMetrics(app, metrics)
+  echoRequestId(app)
   installErrorHandlers(app, metrics)
   await registerInterop(app, { corsOrigins: opts.corsOrigins })
   // who may do what, before any route runs; a declared tenant's arena is made with its limits on first use

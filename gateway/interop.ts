@@ -1,12 +1,13 @@
 // How the gateway meets pages and tools on other origins.
 //   - CORS, for the origins it is told to trust (none by default): maps read tiles and live data, tools
-//     invoke chains with any body type and a token. ETag, Retry-After and the x-graticule-* headers are
-//     readable by them.
+//     invoke chains with any body type and a token. ETag, Retry-After, the request id and the rate-limit
+//     and x-graticule-* headers are readable by them.
 //   - Resource policies per route: every response may be used by another origin (CORP cross-origin) except
 //     the page, the one document that asks for cross-origin isolation (COOP + COEP: SharedArrayBuffer for
 //     the faaslets' shared memory in the browser). The scripts it starts as workers need COEP as well.
 import cors from '@fastify/cors'
 import type { FastifyInstance } from 'fastify'
+import { REQUEST_ID_HEADER } from './logging.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -27,11 +28,11 @@ const POLICY_HEADERS = {
   'page-assets': { 'cross-origin-embedder-policy': 'require-corp', 'cross-origin-resource-policy': 'cross-origin' },
 } as const
 
-/** What a cross-origin caller may send: a token, any body type, a revalidation. */
-export const CORS_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'If-None-Match']
-export const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE']
+/** What a cross-origin caller may send: a token, any body type, a revalidation, its own request id. */
+const CORS_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'If-None-Match', REQUEST_ID_HEADER]
+const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE']
 /** Response headers a cross-origin caller may read besides the safelisted ones. */
-const EXPOSED = /^(x-graticule-|x-ratelimit-|etag$|retry-after$)/
+const EXPOSED = new RegExp(`^(x-graticule-|x-ratelimit-|etag$|retry-after$|${REQUEST_ID_HEADER}$)`)
 
 export async function registerInterop(app: FastifyInstance, opts: InteropOptions): Promise<void> {
   // on the request, not on send: the SSE route writes its own head (with reply.getHeaders())

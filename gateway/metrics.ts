@@ -111,7 +111,7 @@ export class GatewayMetrics {
 
   constructor(dataplane: Dataplane | null) {
     collectDefaultMetrics({ register: this.registry })
-    // tenants are named by callers (?tenant=): past the cap their figures are summed under OTHER_LABEL
+    // tenants are declared in configuration, which may declare many: past the cap their figures are summed under OTHER_LABEL
     const tenantSums = (read: (arena: Arena) => number) => {
       const sums = new Map<string, number>()
       for (const t of dataplane ? dataplane.tenants.values() : []) {

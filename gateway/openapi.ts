@@ -36,7 +36,6 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'shutting down or a worker died (Retry-After)', 504: 'a faaslet exceeded its time limit', 507: 'arena full',
 }
 
-/** The document's one copy of PROBLEM_SCHEMA, which every error response refers to. */
 const PROBLEM_REF = { $ref: '#/components/schemas/Problem' }
 
 /** Error responses, problem+json each. */
@@ -64,6 +63,7 @@ export function requestBody(media: Media): { content: Media } {
 export function documented(docs: { body?: { content: Media }; responses: Responses }): Pick<FastifyContextConfig, 'swaggerTransform'> {
   return {
     swaggerTransform: ({ schema, url, ...document }) => {
+      // the document's one copy of the problem schema, which every error response refers to
       if ('openapiObject' in document) ((document.openapiObject.components ??= {}).schemas ??= {}).Problem = PROBLEM_SCHEMA as object
       return { url, schema: { ...schema, ...(docs.body ? { body: docs.body } : {}), response: docs.responses } }
     },

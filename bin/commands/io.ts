@@ -30,9 +30,10 @@ export function writeOutput(path: string, body: Uint8Array): Promise<void> {
     return Promise.resolve()
   }
   return new Promise((resolve, reject) => {
-    // a reader that went away (EPIPE) is reported like any failed write, not as an unhandled 'error'
-    process.stdout.once('error', reject)
-    process.stdout.write(body, (e) => (e ? reject(e) : resolve()))
+    // a reader that stopped early (`| head`) wanted no more: that is not a failure, as with any Unix filter
+    const done = (e?: Error | null) => (e && (e as NodeJS.ErrnoException).code !== 'EPIPE' ? reject(e) : resolve())
+    process.stdout.once('error', done)
+    process.stdout.write(body, done)
   })
 }
 

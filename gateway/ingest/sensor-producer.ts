@@ -26,8 +26,8 @@ export interface SensorProducerOptions {
   /** rows: one object per point; columns: one array per field (much cheaper to parse at high rates) */
   layout?: 'rows' | 'columns'
   clientId?: string
-  /** where kafkajs's entries go (default: its errors on stderr) */
-  log?: IngestLogger
+  /** where kafkajs's entries go (default: its errors on stderr; null: nowhere) */
+  log?: IngestLogger | null
 }
 
 export class SensorProducer {

@@ -145,7 +145,7 @@ describe('a C module is held to the stack rule the C build enforces', () => {
     static int32_t run(uint8_t *ctx) {
       volatile uint32_t frame[32];
       fill(frame, 32);
-      return frame[31] == 31 ? GR_STATUS_OK : gr_fail(ctx, GR_STATUS_INTERNAL, "stack");
+      return frame[31] == 31 && ctx ? GR_STATUS_OK : GR_STATUS_INTERNAL; /* no static data: only the stack can be misplaced */
     }\n`
   const switched = `${body}GR_FAASLET(run)\n`
   const unswitched = `${body}
@@ -174,6 +174,8 @@ describe('a C module is held to the stack rule the C build enforces', () => {
     const cases: Array<[string, Uint8Array, RegExp]> = [
       // another layout: wasm-ld's --stack-first puts the stack at address 0, below every slot
       ['c-stack-first', build(m('c-stack-first'), switched, ['--stack-first']), /__stack_pointer starts at 1024, outside the static slot \[7340032, 7471104\)/],
+      // a bigger stack: it runs past the slot into the next faaslet's
+      ['c-stack-big', build(m('c-stack-big'), switched, ['-z', 'stack-size=262144', `--initial-memory=${59 * 131072}`]), /env.memory starts with 118 pages, past the end of slot 56; __stack_pointer starts at 7602176, outside/],
       // the stack in the slot, shared by every instance of the module: invocations would write each other's frames
       ['c-stack-shared', build(m('c-stack-shared'), unswitched), /gr_run .*__stack_pointer/],
     ]
@@ -229,16 +231,19 @@ describe('deploy checks run in a worker, under a time limit', () => {
 
     let settled = false
     const deploy = put('big-module', big()).finally(() => { settled = true })
-    const waits: number[] = []
+    const waits: number[] = [] // each: a /healthz answer, then a turn of the event loop (where the worker's answer arrives)
     while (!settled) {
       const t = performance.now()
       expect((await gw.app.inject({ url: '/healthz' })).statusCode).toBe(200)
+      await new Promise((resolve) => setImmediate(resolve))
       waits.push(performance.now() - t)
     }
     const r = await deploy
     expect(r.statusCode, r.body).toBe(201)
-    expect(waits.length).toBeGreaterThan(10)
-    expect(Math.max(...waits)).toBeLessThan(Math.min(50, onThisThread / 2))
+    // on this thread the checks would hold it for onThisThread ms in one piece: only the few requests that
+    // came before them would be answered while the deploy is in flight (5 or so), not hundreds
+    expect(waits.length).toBeGreaterThan(100)
+    expect([...waits].sort((a, b) => a - b)[waits.length >> 1]).toBeLessThan(5)
     expect((await gw.app.inject({ method: 'DELETE', url: '/faaslets/big-module', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode).toBe(204)
   })
 

@@ -11,6 +11,8 @@ export interface CliResult {
   code: number | null
   signal: NodeJS.Signals | null
   stdout: string
+  /** stdout as it was written (binary output: PNG, GeoTIFF, tiles) */
+  stdoutBytes: Buffer
   stderr: string
 }
 
@@ -20,6 +22,8 @@ export interface CliOptions {
   env?: Record<string, string>
   /** working directory (default the repository root) */
   cwd?: string
+  /** written to the CLI's stdin, which is then closed (default: an empty stdin) */
+  input?: string | Uint8Array
 }
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
@@ -30,11 +34,13 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(REPO_ROOT, 'bin/cli.ts'), ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
       env: { ...env, NO_COLOR: '1', ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     })
-    let stdout = ''
+    // a CLI that refuses its command line exits without reading stdin: that EPIPE is not the test's failure
+    child.stdin.on('error', () => undefined).end(opts.input)
+    const out: Buffer[] = []
     let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
+    child.stdout.on('data', (b: Buffer) => { out.push(b) })
     child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000)
     child.on('error', (e) => {
@@ -43,7 +49,8 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     })
     child.on('close', (code, signal) => {
       clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr })
+      const stdoutBytes = Buffer.concat(out)
+      resolve({ code, signal, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr })
     })
   })
 }

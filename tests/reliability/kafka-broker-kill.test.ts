@@ -164,9 +164,16 @@ describe('the Kafka broker goes away mid-stream for 2 s, 15 s and 45 s', () => {
     }
     console.log(`broker outages:\n  ${report.join('\n  ')}`)
 
-    // ... and in the log, one line for each change
-    const lines = gw.output().split('\n').filter((l) => l.startsWith('graticule: kafka link'))
-    for (const word of ['lost', 'retrying', 'recovered']) expect(lines.filter((l) => l.startsWith(`graticule: kafka link ${word}`)).length, `"kafka link ${word}" lines`).toBeGreaterThanOrEqual(2)
+    // ... and in the log, one line for each change (`graticule: …` on stderr, or the msg of a JSON log line)
+    const messageOf = (l: string) => {
+      try {
+        return l.startsWith('{') ? String((JSON.parse(l) as { msg?: string }).msg ?? '') : l.replace(/^graticule: /, '')
+      } catch {
+        return l
+      }
+    }
+    const messages = gw.output().split('\n').map(messageOf)
+    for (const word of ['lost', 'retrying', 'recovered']) expect(messages.filter((m) => m.startsWith(`kafka link ${word}`)).length, `"kafka link ${word}" lines`).toBeGreaterThanOrEqual(2)
     expect(await (await fetch(`${gw.url}/metrics`)).text()).toMatch(/^graticule_kafka_link_state\{state="connected"\} 1$/m)
   }, 720_000)
 })
