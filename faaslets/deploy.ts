@@ -20,6 +20,8 @@ export const MANIFEST_SECTION = 'graticule.manifest'
 export const DEPLOY_LIMITS = { maxBytes: 4 * 1024 * 1024, maxFunctions: 10_000 }
 /** How long a deploy's checks and compilation may take, counted from when the worker starts on them. */
 export const DEPLOY_TIME_LIMIT_MS = 10_000
+/** How long the worker may take to load before it starts (from source, tsx compiles it first): only so a deploy never hangs. */
+const WORKER_START_LIMIT_MS = 30_000
 
 /** The static slots other faaslets hold (slot → faaslet): what the checks need of the catalog, as data a worker can receive. */
 export type TakenSlots = Record<number, string>
@@ -141,7 +143,6 @@ export function checkInWorker(job: DeployJob, timeLimitMs: number): Promise<Chec
   const bytes = transferable(job.bytes)
   const worker = startWorker('../faaslets/deploy-worker', { workerData: { ...job, bytes }, transferList: [bytes.buffer] })
   return new Promise((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined
     let settled = false
     const settle = (outcome: () => void) => {
       if (settled) return
@@ -150,8 +151,10 @@ export function checkInWorker(job: DeployJob, timeLimitMs: number): Promise<Chec
       void worker.terminate().then(outcome, outcome)
     }
     const died = (why: string) => fail('E_WORKER_DIED', `the deploy check of "${job.name}"`, why)
+    let timer = setTimeout(() => settle(() => reject(died(`it did not start within ${WORKER_START_LIMIT_MS} ms`))), WORKER_START_LIMIT_MS)
     worker.on('message', (msg: WorkerAnswer) => {
       if ('started' in msg) {
+        clearTimeout(timer)
         const tooLong = [`checking and compiling it took longer than the deploy time limit of ${timeLimitMs} ms`]
         timer = setTimeout(() => settle(() => reject(refusal(job.name, tooLong))), timeLimitMs)
       } else if ('error' in msg) settle(() => reject(revive(msg.error)))

@@ -35,6 +35,8 @@ export interface GatewayOptions {
   chainsDir?: string | null
   /** where deployed faaslets are stored; null keeps them in memory */
   faasletsDir?: string | null
+  /** how long checking and compiling a deployed module may take (off the main thread) */
+  deployTimeLimitMs?: number
   ingestion?: IngestionOptions | null
   /** log level of the JSON logs (fastify's logger); false or 'silent' for none */
   logLevel?: LogLevel | false
@@ -53,7 +55,7 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const limits = { ...DEFAULT_LIMITS, ...opts.limits }
   const ownsDataplane = !opts.dataplane
   const dataplane = opts.dataplane ?? (await Dataplane.start({ workers: opts.workers }))
-  const faaslets = new DeployedStore(opts.faasletsDir ?? null)
+  const faaslets = new DeployedStore(opts.faasletsDir ?? null, { timeLimitMs: opts.deployTimeLimitMs })
   faaslets.loadInto(dataplane.catalog)
   const chains = new ChainRegistry(dataplane.catalog, opts.chainsDir ?? null)
   const metrics = new GatewayMetrics(dataplane)
@@ -63,10 +65,10 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     tokens: [...(opts.access?.tokens ?? []), ...(opts.token ? [{ token: opts.token, tenants: '*' as const, scopes: [...SCOPES] }] : [])],
   })
   const app = Fastify({ logger: loggerOptions(opts.logLevel), ...requestIdOptions, bodyLimit: limits.bodyLimit, trustProxy: false, frameworkErrors: frameworkErrorHandler(metrics) })
-  const ingestion = opts.ingestion ? new Ingestion(dataplane, chains, metrics, opts.ingestion) : null
+  // ingestion and Kafka log through the request logger when there is one (else their lines go to stderr)
+  const ingestion = opts.ingestion ? new Ingestion(dataplane, chains, metrics, { ...(opts.logLevel ? { log: app.log } : {}), ...opts.ingestion }) : null
   const ctx: GatewayContext = {
     dataplane, chains, faaslets, metrics, limits, ingestion, access,
-    auth: async () => {},
     closing: () => closing,
     readiness: () => ({ workers: dataplane.shared.pool.threads.length > 0, ...(ingestion ? ingestion.readiness() : {}) }),
   }
@@ -102,11 +104,7 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     await webRoutes(scope, ctx)
     await errorRoutes(scope)
   })
-  if (ingestion) await ingestion.start()
-
-  return {
-    app, ctx,
-    async close() {
+  const close = async () => {
       closing = true
       // stop intake, finish open windows, commit, then close the server and the workers
       // each step runs even if one before it failed; the first failure is reported
@@ -120,6 +118,8 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
         }
       }
       if (first) throw first
-    },
   }
+  // a gateway that cannot start (Kafka refuses the credentials) leaves no workers or servers behind
+  if (ingestion) await ingestion.start().catch(async (e: unknown) => { await close().catch(() => {}); throw e })
+  return { app, ctx, close }
 }

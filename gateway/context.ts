@@ -1,5 +1,4 @@
 // What the routes share: the dataplane, the chains, metrics, auth, limits and the live ingestion state.
-import type { FastifyRequest } from 'fastify'
 import type { Dataplane } from '../dataplane/dataplane.js'
 import type { ChainRegistry } from '../chains/registry.js'
 import type { GatewayMetrics } from './metrics.js'
@@ -22,8 +21,7 @@ export interface GatewayContext {
   /** where deployed faaslets are kept */
   faaslets: DeployedStore
   metrics: GatewayMetrics
-  /** kept for routes' preHandler; the access hook (access.ts) decides before routes run */
-  auth: (req: FastifyRequest) => Promise<void>
+  /** who may do what: checked by a hook before any route runs */
   access: Access
   limits: GatewayLimits
   ingestion: Ingestion | null

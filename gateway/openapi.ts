@@ -7,11 +7,11 @@ import { PROBLEM_MEDIA_TYPE } from './http-errors.js'
 
 type JsonSchema = Record<string, unknown>
 type Media = Record<string, { schema: JsonSchema; example?: unknown }>
-type Responses = Record<number, { description: string; content?: Media; headers?: Record<string, JsonSchema>; type?: 'null' }>
+type Responses = Record<number, { description: string; content?: Media; type?: 'null' }>
 
 export const BINARY = { type: 'string', format: 'binary' } as const
 export const TEXT = { type: 'string' } as const
-export const ANY_JSON = {} as const
+const ANY_JSON = {} as const
 
 /** RFC 9457 problem details as every error leaves the gateway (http-errors.ts), with graticule's members. */
 export const PROBLEM_SCHEMA = {

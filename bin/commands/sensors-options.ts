@@ -1,5 +1,6 @@
 // The options of `graticule sensors`, declared once: its parser and help come from here.
 import type { OptionTable } from '../options.js'
+import { KAFKA_CLIENT_OPTIONS } from './kafka-options.js'
 
 export const SENSOR_FORMATS = ['json', 'msgpack'] as const
 /** how late a --late point arrives */
@@ -7,6 +8,7 @@ export const LATE_MS = 500
 
 export const SENSORS_OPTIONS = {
   kafka: { type: 'string', value: 'host:port[,host:port]', required: true, describe: 'Kafka brokers to produce to' },
+  ...KAFKA_CLIENT_OPTIONS,
   topic: { type: 'string', value: 'topic', default: 'graticule.sensors', describe: 'topic to produce to' },
   rate: { type: 'string', value: 'points/s', default: '10000', describe: 'points per second, over all sensors' },
   sensors: { type: 'string', value: 'n', default: '2000', describe: 'number of simulated sensors' },

@@ -1,6 +1,7 @@
 // graticule sensors --kafka <brokers>: streams the simulator's sensor points into Kafka.
 import { SensorSimulator } from '../../gateway/ingest/simulator.js'
 import { SensorProducer } from '../../gateway/ingest/sensor-producer.js'
+import { kafkaClientSettings } from './kafka-options.js'
 import { numberOption, parseOptions, UsageError } from '../options.js'
 import { Progress } from './progress.js'
 import { LATE_MS, SENSOR_FORMATS, SENSORS_OPTIONS } from './sensors-options.js'
@@ -16,7 +17,7 @@ export async function sensorsCommand(args: string[]): Promise<number> {
     sensors, seed, startTs: Date.now(), intervalMs: (sensors / rate) * 1000,
     lateFraction: late, lateMs: LATE_MS, duplicateFraction: duplicates,
   })
-  const producer = new SensorProducer({ brokers: values.kafka.split(','), topic: values.topic, batch, format, layout: values.columns ? 'columns' : 'rows' })
+  const producer = new SensorProducer({ brokers: values.kafka.split(','), topic: values.topic, batch, format, layout: values.columns ? 'columns' : 'rows', client: kafkaClientSettings(values) })
   await producer.connect()
   const started = Date.now()
   let stop = false

@@ -1,9 +1,11 @@
-// The options of `graticule serve`, declared once: serve.ts parses with this table, `graticule serve --help`
-// and the top-level ENVIRONMENT section are generated from it. Kept free of gateway imports so that help
-// does not load fastify and kafkajs.
+// The options of `graticule serve`, declared once: serve.ts parses with this table, `graticule serve --help`,
+// the top-level ENVIRONMENT section and the configuration file's keys come from it. Only light modules are
+// imported (defaults from where they are declared), so help does not load fastify or kafkajs.
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { OptionTable } from '../options.js'
+import { KAFKA_CLIENT_OPTIONS } from './kafka-options.js'
+import { DEPLOY_TIME_LIMIT_MS } from '../../faaslets/deploy.js'
 import { DEFAULT_LIMITS } from '../../gateway/context.js'
 import { DEFAULT_MAX_SENSORS } from '../../gateway/ingest/windows.js'
 
@@ -18,13 +20,10 @@ export const SERVE_OPTIONS: OptionTable = {
   'cors-origins': { type: 'string', value: 'origin,...', multiple: true, env: 'GRATICULE_CORS_ORIGINS', describe: 'origins whose pages may call the API (CORS), or * for any' },
   'body-limit': { type: 'string', value: 'bytes', default: String(DEFAULT_LIMITS.bodyLimit), describe: 'largest request body' },
   'max-points': { type: 'string', value: 'n', default: String(DEFAULT_LIMITS.maxPointsPerRequest), describe: 'most points or features in one request' },
+  'deploy-time-limit-ms': { type: 'string', value: 'ms', default: String(DEPLOY_TIME_LIMIT_MS), describe: 'how long checking and compiling a deployed faaslet may take (in a worker thread)' },
   'max-sensors': { type: 'string', value: 'n', default: String(DEFAULT_MAX_SENSORS), describe: 'most distinct sensor ids the live windows keep; points of further sensors are refused and counted' },
   kafka: { type: 'string', value: 'host:port[,host:port]', env: 'GRATICULE_KAFKA', describe: 'read sensor points from these Kafka brokers instead of the built-in simulator' },
-  'kafka-tls': { type: 'boolean', describe: 'connect to Kafka over TLS' },
-  'kafka-ca': { type: 'string', value: 'file.pem', describe: 'CA certificate(s) to trust for Kafka TLS (default: the system\'s)' },
-  'kafka-sasl': { type: 'string', value: 'mechanism', describe: 'SASL mechanism: plain, scram-sha-256 or scram-sha-512' },
-  'kafka-username': { type: 'string', value: 'name', env: 'GRATICULE_KAFKA_USERNAME', describe: 'SASL user name' },
-  'kafka-password': { type: 'string', value: 'secret', env: 'GRATICULE_KAFKA_PASSWORD', describe: 'SASL password (prefer the environment)' },
+  ...KAFKA_CLIENT_OPTIONS,
   topic: { type: 'string', value: 'topic', default: 'graticule.sensors', describe: 'Kafka topic the sensor points arrive on' },
   'results-topic': { type: 'string', value: 'topic', default: 'graticule.results', describe: 'Kafka topic closed windows are published to' },
   group: { type: 'string', value: 'id', default: 'graticule', describe: 'Kafka consumer group' },

@@ -7,6 +7,7 @@ import { LOG_LEVELS, type LogLevel } from '../../gateway/logging.js'
 import { loadConfigFile } from '../config-file.js'
 import { numberOption, parseOptions, UsageError, type OptionValues } from '../options.js'
 import { SERVE_OPTIONS } from './serve-options.js'
+import { kafkaClientSettings } from './kafka-options.js'
 
 /** A list option: repeated flags, comma lists, or a YAML list in the file. */
 const list = (values: OptionValues, name: string): string[] | undefined => {
@@ -24,11 +25,7 @@ export async function serveCommand(args: string[]): Promise<number> {
 
   const logLevel = str('log-level') as LogLevel
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
-  const sasl = str('kafka-sasl')
-  const kafkaClient = {
-    ...(values['kafka-tls'] || str('kafka-ca') ? { ssl: str('kafka-ca') ? { ca: str('kafka-ca') } : true } : {}),
-    ...(sasl ? { sasl: { mechanism: sasl, username: str('kafka-username') ?? '', password: str('kafka-password') ?? '' } } : {}),
-  }
+  const kafkaClient = kafkaClientSettings(values)
   const kafka = str('kafka') ? {
     brokers: str('kafka')!.split(','), topic: str('topic')!, resultsTopic: str('results-topic')!, groupId: str('group')!,
     stallMs: num('kafka-stall-ms'), replaceAfterMs: num('kafka-replace-ms'), client: kafkaClient,
@@ -48,6 +45,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     token, access,
     chainsDir: str('chains-dir'),
     faasletsDir: str('faaslets-dir'),
+    deployTimeLimitMs: num('deploy-time-limit-ms'),
     logLevel,
     corsOrigins: list(values, 'cors-origins'),
     limits: { bodyLimit: num('body-limit'), maxPointsPerRequest: num('max-points') },

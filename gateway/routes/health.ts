@@ -15,7 +15,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: GatewayContext): P
 
   app.get('/readyz', {
     schema: { summary: 'Readiness: workers up and, if configured, Kafka connected', tags: ['ops'] },
-    config: documented({ responses: { 200: json('ready', READINESS), 503: { ...json('not ready: the checks say which part (Retry-After)', READINESS) } } }),
+    config: documented({ responses: { 200: json('ready', READINESS), 503: json('not ready: the checks say which part (Retry-After)', READINESS) } }),
   }, async (_req, reply) => {
     const checks = ctx.readiness()
     const ready = Object.values(checks).every(Boolean)

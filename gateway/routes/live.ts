@@ -9,14 +9,13 @@ import { bindChain } from '../../chains/bind.js'
 import type { Chain } from '../../chains/chain.js'
 import type { Plan } from '../../dataplane/plan.js'
 import type { RawParams } from '../../faaslets/abi/manifest.js'
-import { encodeOutput } from '../../faaslets/codecs/boundary.js'
-import { MEDIA_TYPES } from '../../faaslets/codecs/boundary.js'
+import { encodeOutput, MEDIA_TYPES } from '../../faaslets/codecs/boundary.js'
 import { fail } from '../../errors/index.js'
 import type { GatewayContext } from '../context.js'
 import type { LiveSummary } from '../ingest/live-state.js'
 import { writeWindowPoints } from '../ingest/window-result.js'
 import type { WindowPoints } from '../ingest/windows.js'
-import { answer, documented, empty, json, problems, TEXT } from '../openapi.js'
+import { answer, BINARY, documented, empty, json, problems, TEXT } from '../openapi.js'
 import { TILEJSON_SCHEMA, tileJSON, type TileLayer } from './tilejson.js'
 import { clientHas, windowETag } from './window-etag.js'
 
@@ -81,7 +80,7 @@ export async function liveRoutes(app: FastifyInstance, ctx: GatewayContext): Pro
       params: { type: 'object', required: ['z', 'x', 'y'], properties: { z: { type: 'integer', minimum: HEATMAP.minzoom, maximum: HEATMAP.maxzoom }, x: { type: 'integer', minimum: 0 }, y: { type: 'integer', minimum: 0 } } },
       querystring: heatmapQuery,
     },
-    config: documented({ responses: windowData('a 256×256 PNG tile (transparent while there is no window)', MEDIA_TYPES.png, { type: 'string', format: 'binary' }) }),
+    config: documented({ responses: windowData('a 256×256 PNG tile (transparent while there is no window)', MEDIA_TYPES.png, BINARY) }),
   }, async (req, reply) => {
     const { z, x, y } = req.params
     if (x >= 2 ** z || y >= 2 ** z) throw fail('E_BAD_PARAM', 'x/y', `tile ${z}/${x}/${y} does not exist (x, y < 2^z)`)

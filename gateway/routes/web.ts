@@ -11,6 +11,7 @@ import { ROOT } from '../../faaslets/catalog.js'
 import { REGION_MEDIA_TYPE } from '../../faaslets/codecs/boundary.js'
 import { fail } from '../../errors/index.js'
 import type { GatewayContext } from '../context.js'
+import type { LiveView } from '../ingest/live-state.js'
 import { writeWindowPoints } from '../ingest/window-result.js'
 import { answer, documented, empty, json, problems } from '../openapi.js'
 import { clientHas, windowETag } from './window-etag.js'
@@ -60,7 +61,8 @@ export async function webRoutes(app: FastifyInstance, ctx: GatewayContext): Prom
   })
 
   // one region per window, built once however many pages ask
-  let memo: { start: number; bytes: Uint8Array } | null = null
+  // (per merge, not per start: another partition's part of the same window makes new points)
+  let memo: { view: LiveView; bytes: Uint8Array } | null = null
   app.get('/live/window.region', {
     schema: {
       summary: 'The newest closed window\'s points as one points region (the region the live heatmap tiles are computed from); ETag of the window, 304 on If-None-Match',
@@ -78,10 +80,10 @@ export async function webRoutes(app: FastifyInstance, ctx: GatewayContext): Prom
     if (clientHas(req, reply, windowETag(current, 'window.region'))) return reply.code(304).send()
     reply.type(REGION_MEDIA_TYPE)
     if (!current) return reply.header('x-graticule-window', 'none').header('x-graticule-count', '0').send(Buffer.alloc(0))
-    if (memo?.start !== current.start) {
+    if (memo?.view !== current) {
       const mem = new ScratchMemory(128 + current.points.count * 32 + 64)
       const d = writeWindowPoints(mem, current.points)
-      memo = { start: current.start, bytes: mem.bytes().slice(d.ptr, d.ptr + d.len) }
+      memo = { view: current, bytes: mem.bytes().slice(d.ptr, d.ptr + d.len) }
     }
     return reply
       .header('x-graticule-window', String(current.start))

@@ -26,7 +26,7 @@ describe('the error registry and its page', () => {
     const e = fail('E_QUOTA_EXCEEDED', 'acme', 100, 5)
     const back = revive(JSON.parse(JSON.stringify(e)))
     expect(back.code).toBe('E_QUOTA_EXCEEDED')
-    expect(back.statusCode).toBe(507)
+    expect(back.statusCode).toBe(429)
     expect(back.message).toBe('tenant acme: memory quota of 100 bytes exceeded (asked for 5 more)')
     expect(revive(new Error('boom')).code).toBe('E_FAASLET_INTERNAL')
   })
