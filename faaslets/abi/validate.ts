@@ -1,7 +1,7 @@
 // The ABI's rules for a module, checked on its bytes before it is ever instantiated (faaslets/ABI.md).
 // Used on every shipped faaslet at build time and on every module a user deploys — and, for modules
 // clang/wasm-ld linked, the C rules (stack, data, layout) the C build and deploy share.
-import { checkStackAndData } from '../c/stack-check.js'
+import { checkStackAndData } from './stack-check.js'
 import { inspectWasm, type WasmInfo } from './inspect.js'
 import { ABI_VERSION, PAGE_SIZE, STATIC_SLOT_BYTES } from './layout.js'
 
@@ -153,7 +153,7 @@ export function linkedByWasmLd(bytes: Uint8Array): boolean {
 /**
  * The C build's rules for a module wasm-ld linked for static slot `slot`, on top of checkModule: initial
  * memory within the slot, __stack_pointer starting inside the slot and switched to invocation memory by
- * gr_run before anything uses it, read-only data (faaslets/c/stack-check.ts). Every instance of a module
+ * gr_run before anything uses it, read-only data (faaslets/abi/stack-check.ts). Every instance of a module
  * shares its slot, so a stack left there — or placed elsewhere by another layout (--stack-first puts it
  * at address 0..stack-size) — has two invocations, or two faaslets, write each other's frames.
  */

@@ -23,7 +23,7 @@ import { abiHeader, HEADER_PATH } from '../../faaslets/c/abi-header.js'
 import {
   builtPath, C_DIR, CFLAGS, cFaaslets, checkC, compileC, librariesOf, compileSources, findClang, linkFlags, manifestOf, markMemoryShared, prebuiltPath, producedBy,
 } from '../../faaslets/c/build.js'
-import { checkStackAndData } from '../../faaslets/c/stack-check.js'
+import { checkStackAndData } from '../../faaslets/abi/stack-check.js'
 import { cityPoints, mixedCollection, pipOracle, usStates, zipcodes, type PointSet } from '../helpers/pip-oracle.js'
 
 const tool = findClang()

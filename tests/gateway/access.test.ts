@@ -12,6 +12,7 @@ import { SensorIndex } from '../../gateway/ingest/windows.js'
 import { loadConfigFile } from '../../bin/config-file.js'
 import { parseOptions } from '../../bin/options.js'
 import { SERVE_OPTIONS } from '../../bin/commands/serve-options.js'
+import { kafkaClientSettings } from '../../bin/commands/kafka-options.js'
 import { runCli } from '../helpers/cli.js'
 import { cityTile, sampleCities } from '../helpers/tiles.js'
 
@@ -185,6 +186,16 @@ describe('the configuration file', () => {
     expect([p.values.workers, p.source.workers]).toEqual(['3', 'file'])
     expect(p.values['cors-origins']).toEqual(['https://maps.example.com', 'https://other.example'])
     expect([p.values.host, p.source.host]).toEqual(['127.0.0.1', 'default'])
+  })
+
+  it('carries the Kafka client settings (SASL, TLS) the way serve and sensors build them; the password from the environment', () => {
+    const path = join(dir, 'kafka.yaml')
+    writeFileSync(path, ['kafka: b-1.example:9096,b-2.example:9096', 'kafka-ca: /etc/ssl/kafka-ca.pem', 'kafka-sasl: scram-sha-512', 'kafka-username: graticule', 'kafka-password: from-the-file'].join('\n'))
+    const file = loadConfigFile(path, Object.keys(SERVE_OPTIONS))
+    const p = parseOptions(SERVE_OPTIONS, [], { file: file.flags, env: { GRATICULE_KAFKA_PASSWORD: 'from-the-env' } })
+    expect(p.values.kafka).toBe('b-1.example:9096,b-2.example:9096')
+    expect(kafkaClientSettings(p.values)).toEqual({ ssl: { ca: '/etc/ssl/kafka-ca.pem' }, sasl: { mechanism: 'scram-sha-512', username: 'graticule', password: 'from-the-env' } })
+    expect(kafkaClientSettings(parseOptions(SERVE_OPTIONS, ['--kafka-tls']).values)).toEqual({ ssl: true })
   })
 
   it('a wrong setting names file, line and column', () => {

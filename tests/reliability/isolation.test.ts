@@ -174,7 +174,7 @@ describe('gateway limits, paths and tokens', () => {
     parent = mkdtempSync(join(tmpdir(), 'graticule-isolation-'))
     chainsDir = join(parent, 'chains')
     gw = await buildGateway({
-      dataplane: dp, token: TOKEN, chainsDir,
+      dataplane: dp, token: TOKEN, access: { anonymous: ['invoke', 'ingest'] }, chainsDir,
       limits: { bodyLimit: 64 * 1024, maxPointsPerRequest: 100 },
       ingestion: { windows: { sizeMs: 60_000, allowedLatenessMs: 0, maxPoints: 50 }, idleFlushMs: 200, simulator: null },
     })
@@ -268,7 +268,7 @@ describe('gateway limits, paths and tokens', () => {
   })
 
   it('mutations need the token; reads and invocations do not', async () => {
-    for (const headers of [{}, { authorization: 'Bearer' }, { authorization: `Bearer ${TOKEN}x` }, { authorization: `bearer ${TOKEN}` }, { authorization: `Bearer ${TOKEN.slice(0, -1)}` }, { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }]) {
+    for (const headers of [{}, { authorization: 'Bearer' }, { authorization: `Bearer ${TOKEN}x` }, { authorization: `Bearer ${TOKEN} ${TOKEN}` }, { authorization: `Bearer ${TOKEN.slice(0, -1)}` }, { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }]) {
       const put = await inject({ method: 'PUT', url: '/chains/nope', payload: chainText('nope'), headers: { ...yaml, ...headers } })
       const del = await inject({ method: 'DELETE', url: '/chains/fine-1', headers })
       const dep = await inject({ method: 'PUT', url: '/faaslets/evil', payload: Buffer.from([0, 0x61, 0x73, 0x6d]), headers: { 'content-type': 'application/wasm', ...headers } })
@@ -277,7 +277,8 @@ describe('gateway limits, paths and tokens', () => {
     expect((await inject({ url: '/chains/fine-1' })).statusCode).toBe(200) // still there
     expect((await inject({ url: '/chains' })).statusCode).toBe(200)
     expect((await inject({ method: 'POST', url: '/chains/points-clusters/invoke?zoom=1', payload: 'lon,lat\n1,1\n', headers: { 'content-type': 'text/csv' } })).statusCode).toBe(200)
-    expect((await inject({ method: 'DELETE', url: '/chains/fine-1', headers: auth })).statusCode).toBe(204)
+    // the scheme is case-insensitive (RFC 9110 §11.1), the token is not
+    expect((await inject({ method: 'DELETE', url: '/chains/fine-1', headers: { authorization: `bearer ${TOKEN}` } })).statusCode).toBe(204)
   })
 })
 

@@ -13,7 +13,7 @@
 //
 // It decodes function bodies (MVP, bulk memory, non-trapping conversions, sign extension, SIMD, atomics
 // opcodes); anything else is reported rather than guessed.
-import { inspectWasm } from '../abi/inspect.js'
+import { inspectWasm } from './inspect.js'
 
 interface Instr { op: number; sub?: number; index?: number }
 
