@@ -8,6 +8,7 @@ import { KAFKA_CLIENT_OPTIONS } from './kafka-options.js'
 import { DEPLOY_TIME_LIMIT_MS } from '../../faaslets/deploy.js'
 import { DEFAULT_LIMITS } from '../../gateway/context.js'
 import { DEFAULT_MAX_SENSORS } from '../../gateway/ingest/windows.js'
+import { DEFAULT_LOG_LEVEL, LOG_LEVELS } from '../../gateway/logging.js'
 
 export const SERVE_OPTIONS: OptionTable = {
   config: { type: 'string', value: 'file.yaml', env: 'GRATICULE_CONFIG', noFile: true, describe: 'configuration file: any option below by its name, plus tenants and tokens (flags and environment override it)' },
@@ -39,5 +40,5 @@ export const SERVE_OPTIONS: OptionTable = {
   workers: { type: 'string', value: 'n', describe: 'worker threads running faaslets (default: one per core)' },
   'chains-dir': { type: 'string', value: 'dir', default: join(homedir(), '.graticule', 'chains'), env: 'GRATICULE_CHAINS_DIR', describe: 'where chains deployed over HTTP are kept' },
   'faaslets-dir': { type: 'string', value: 'dir', default: join(homedir(), '.graticule', 'faaslets'), env: 'GRATICULE_FAASLETS_DIR', describe: 'where faaslets deployed over HTTP are kept' },
-  'log-level': { type: 'string', value: 'level', default: 'info', env: 'GRATICULE_LOG_LEVEL', describe: 'JSON logs on stderr: fatal, error, warn, info, debug, trace or silent' },
+  'log-level': { type: 'string', value: 'level', default: DEFAULT_LOG_LEVEL, env: 'GRATICULE_LOG_LEVEL', describe: `JSON logs on stderr: ${LOG_LEVELS.join(', ')}` },
 }
