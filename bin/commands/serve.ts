@@ -62,7 +62,8 @@ export async function serveCommand(args: string[]): Promise<number> {
   const addr = gateway.app.server.address()
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof addr === 'object' && addr ? addr.port : port}`
   console.log(`graticule: serving on ${url} (map ${url}/, API ${url}/docs, metrics ${url}/metrics)`)
-  console.log(`graticule: sensor stream from ${kafka ? `Kafka ${kafka.brokers.join(',')} topic ${kafka.topic}` : ''}${kafka && useSimulator ? ' and ' : ''}${useSimulator ? 'the built-in simulator' : ''}`)
+  const sources = [kafka ? `Kafka ${kafka.brokers.join(',')} topic ${kafka.topic}` : '', useSimulator ? 'the built-in simulator' : ''].filter(Boolean)
+  console.log(`graticule: sensor points from ${[...sources, 'POST /ingest'].join(', ')}`)
   await new Promise<void>((resolve) => {
     let stopping = false
     const stop = (signal: string) => {
