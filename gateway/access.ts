@@ -107,16 +107,25 @@ export class Access {
     return { name: n, decl }
   }
 
-  /** The onRequest check: Host, then token and scope, then the tenant (anonymous callers learn no tenant names). */
-  check(req: FastifyRequest): void {
+  /** The tenant an invocation names (`?tenant=`, else default). */
+  tenantOf(req: FastifyRequest): { name: string; decl: TenantDeclaration } {
+    return this.tenant((req.query as Record<string, string> | undefined)?.tenant)
+  }
+
+  /**
+   * The onRequest check: Host, then token and scope, then the tenant (anonymous callers learn no tenant
+   * names). Returns the tenant an invocation runs as; undefined for every other request.
+   */
+  check(req: FastifyRequest): { name: string; decl: TenantDeclaration } | undefined {
     this.checkHost(req.headers.host)
     const scope = requiredScope(req.method, req.routeOptions.url)
-    if (!scope) return
+    if (!scope) return undefined
     const grant = this.open || this.anonymous.has(scope) ? null : this.authenticate(req.headers.authorization ?? '')
     if (grant && !grant.scopes.has(scope)) throw fail('E_FORBIDDEN', `the token's scopes (${[...grant.scopes].join(', ')}) do not include ${scope}`)
-    if (scope !== 'invoke') return
-    const tenant = this.tenant((req.query as Record<string, string> | undefined)?.tenant).name
-    if (grant && grant.tenants !== '*' && !grant.tenants.has(tenant)) throw fail('E_FORBIDDEN', `the token is not bound to tenant "${tenant}"`)
+    if (scope !== 'invoke') return undefined
+    const tenant = this.tenantOf(req)
+    if (grant && grant.tenants !== '*' && !grant.tenants.has(tenant.name)) throw fail('E_FORBIDDEN', `the token is not bound to tenant "${tenant.name}"`)
+    return tenant
   }
 
   private authenticate(header: string): Grant {

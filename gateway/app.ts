@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import { Dataplane } from '../dataplane/dataplane.js'
 import { ChainRegistry } from '../chains/registry.js'
 import { DeployedStore } from '../faaslets/deploy.js'
-import { Access, requiredScope, SCOPES, type AccessOptions } from './access.js'
+import { Access, SCOPES, type AccessOptions } from './access.js'
 import { registerRateLimits } from './rate-limits.js'
 import { DEFAULT_LIMITS, type GatewayContext, type GatewayLimits } from './context.js'
 import { frameworkErrorHandler, installErrorHandlers } from './http-errors.js'
@@ -79,11 +79,10 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   await registerInterop(app, { corsOrigins: opts.corsOrigins })
   // who may do what, before any route runs; a declared tenant's arena is made with its limits on first use
   app.addHook('onRequest', async (req) => {
-    access.check(req)
-    if (requiredScope(req.method, req.routeOptions.url) === 'invoke') {
-      const t = access.tenant((req.query as Record<string, string> | undefined)?.tenant)
-      const { quotaBytes, timeLimitMs, maxConcurrent } = t.decl
-      dataplane.tenant(t.name, Object.fromEntries(Object.entries({ quotaBytes, timeLimitMs, maxConcurrent }).filter(([, v]) => v !== undefined)))
+    const invoked = access.check(req)
+    if (invoked && !dataplane.tenants.has(invoked.name)) {
+      const { quotaBytes, timeLimitMs, maxConcurrent } = invoked.decl
+      dataplane.tenant(invoked.name, Object.fromEntries(Object.entries({ quotaBytes, timeLimitMs, maxConcurrent }).filter(([, v]) => v !== undefined)))
     }
   })
   await registerRateLimits(app, access)

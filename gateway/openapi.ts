@@ -33,7 +33,7 @@ const STATUS_TEXT: Record<number, string> = {
   400: 'bad request or parameters', 401: 'no token, or one the gateway does not know', 403: 'not allowed with this token or Host',
   404: 'not found', 409: 'conflicts with what exists', 413: 'body or points over the limit', 415: 'content type not accepted',
   422: 'the body cannot be read', 429: 'too many invocations or over quota (Retry-After)', 500: 'internal error',
-  503: 'shutting down or a worker died (Retry-After)', 504: 'a faaslet exceeded its time limit', 507: 'arena full',
+  503: 'shutting down, a worker died or the arena is full (Retry-After)', 504: 'a faaslet exceeded its time limit',
 }
 
 const PROBLEM_REF = { $ref: '#/components/schemas/Problem' }
