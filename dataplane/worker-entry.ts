@@ -1,7 +1,5 @@
 // Where a worker's entry file is: next to this file as .js when running compiled (dist/), or as .ts with
 // the tsx loader when running from source (vitest, tsx). Workers inherit nothing else.
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -25,9 +23,8 @@ export function workerEntry(name: string): WorkerEntry {
 export function startWorker(name: string, opts: WorkerOptions = {}): Worker {
   const entry = workerEntry(name)
   if (entry.execArgv.length === 0) return new Worker(entry.filename, opts)
-  // tsx's ESM API (its "import" export; require.resolve would give the CommonJS one)
-  const tsxDir = dirname(createRequire(import.meta.url).resolve('tsx/package.json'))
-  const tsxApi = pathToFileURL(join(tsxDir, 'dist/esm/api/index.mjs')).href
+  // tsx's ESM API, resolved as an import (require.resolve would give the CommonJS one)
+  const tsxApi = import.meta.resolve('tsx/esm/api')
   const target = pathToFileURL(entry.filename).href
   const code = `import(${JSON.stringify(tsxApi)}).then((t) => { t.register(); return import(${JSON.stringify(target)}) })`
   return new Worker(code, { ...opts, eval: true })

@@ -26,7 +26,7 @@ const WORKER_START_LIMIT_MS = 30_000
 /** The static slots other faaslets hold (slot → faaslet): what the checks need of the catalog, as data a worker can receive. */
 export type TakenSlots = Record<number, string>
 
-export function takenSlots(catalog: Catalog, except?: string): TakenSlots {
+function takenSlots(catalog: Catalog, except?: string): TakenSlots {
   return Object.fromEntries(catalog.list().filter((e) => e.manifest.name !== except).map((e) => [e.manifest.slot, e.manifest.name]))
 }
 
@@ -45,7 +45,7 @@ function slotProblem(taken: TakenSlots, slot: number): string | null {
 const refusal = (name: string, problems: string[]) => failWith('E_MODULE_REFUSED', problems, name, problems.join('; '))
 
 /** What the catalog alone decides: `name` is a faaslet name and not one that ships with graticule. */
-export function checkTarget(catalog: Catalog, name: string): void {
+function checkTarget(catalog: Catalog, name: string): void {
   if (!/^[a-z][a-z0-9-]{0,62}$/.test(name)) throw refusal(name, [`"${name}" is not a faaslet name: 1-63 lowercase letters, digits and dashes, starting with a letter`])
   if (catalog.has(name) && !catalog.get(name).deployed) throw fail('E_FAASLET_READONLY', name, 'replaced')
 }
@@ -139,7 +139,7 @@ export function transferable(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
  * caller's view is detached when it owns its whole buffer. The worker is terminated once it answers or dies,
  * or when it is still at work `timeLimitMs` after it started checking — the module is refused then.
  */
-export function checkInWorker(job: DeployJob, timeLimitMs: number): Promise<CheckedModule> {
+function checkInWorker(job: DeployJob, timeLimitMs: number): Promise<CheckedModule> {
   const bytes = transferable(job.bytes)
   const worker = startWorker('../faaslets/deploy-worker', { workerData: { ...job, bytes }, transferList: [bytes.buffer] })
   return new Promise((resolve, reject) => {
@@ -205,8 +205,8 @@ export class DeployedStore {
     return { manifest: checked.manifest, replaced: this.save(catalog, checked.manifest, checked.bytes, checked.module) }
   }
 
-  /** Stores the module and puts it in the catalog (compiling it unless `module` is given); returns whether it replaced one. */
-  save(catalog: Catalog, manifest: Manifest, bytes: Uint8Array, module?: WebAssembly.Module): boolean {
+  /** Stores the module and puts it in the catalog, compiled already (off the main thread); returns whether it replaced one. */
+  private save(catalog: Catalog, manifest: Manifest, bytes: Uint8Array, module: WebAssembly.Module): boolean {
     const replaced = catalog.has(manifest.name)
     let path = `(memory)/${manifest.name}.wasm`
     if (this.dir) {
@@ -216,7 +216,7 @@ export class DeployedStore {
       writeFileSync(tmp, bytes)
       renameSync(tmp, path) // atomic: a crash never leaves half a module
     }
-    catalog.add({ manifest, wasmPath: path, deployed: true }, module ?? new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), bytes)
+    catalog.add({ manifest, wasmPath: path, deployed: true }, module, bytes)
     return replaced
   }
 

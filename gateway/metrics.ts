@@ -15,8 +15,11 @@ export const OTHER_LABEL = '_other'
 /** Keeps a label's series bounded: the first `max` distinct values pass, later ones become OTHER_LABEL, counted. */
 export class LabelCap {
   private readonly admitted = new Set<string>()
+  private readonly overflowed: { inc(): void }
 
-  constructor(private readonly label: string, private readonly overflow: Counter<'label'>, private readonly max = MAX_LABEL_VALUES) {}
+  constructor(label: string, overflow: Counter<'label'>, private readonly max = MAX_LABEL_VALUES) {
+    this.overflowed = overflow.labels(label)
+  }
 
   value(v: string): string {
     if (this.admitted.has(v)) return v
@@ -24,7 +27,7 @@ export class LabelCap {
       this.admitted.add(v)
       return v
     }
-    this.overflow.inc({ label: this.label })
+    this.overflowed.inc()
     return OTHER_LABEL
   }
 }
@@ -44,9 +47,9 @@ export class GatewayMetrics {
     name: 'graticule_metric_label_overflow_total', help: `Samples recorded under ${OTHER_LABEL} because their label already had ${MAX_LABEL_VALUES} values (arena gauges count once per scrape)`,
     labelNames: ['label'] as const, registers: [this.registry],
   })
-  readonly chains = new LabelCap('chain', this.labelOverflow)
-  readonly faaslets = new LabelCap('faaslet', this.labelOverflow)
-  readonly tenants = new LabelCap('tenant', this.labelOverflow)
+  private readonly chains = new LabelCap('chain', this.labelOverflow)
+  private readonly faaslets = new LabelCap('faaslet', this.labelOverflow)
+  private readonly tenants = new LabelCap('tenant', this.labelOverflow)
 
   readonly invocations = new Counter({
     name: 'graticule_chain_invocations_total', help: 'Chain invocations by chain, executor mode and outcome',

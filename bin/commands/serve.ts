@@ -3,7 +3,7 @@
 import { buildGateway } from '../../gateway/app.js'
 import { Access, checkBind, type Scope } from '../../gateway/access.js'
 import { DEFAULT_SIMULATOR } from '../../gateway/ingest/simulator-source.js'
-import { LOG_LEVELS, type LogLevel } from '../../gateway/logging.js'
+import { isLogLevel, LOG_LEVELS } from '../../gateway/logging.js'
 import { loadConfigFile } from '../config-file.js'
 import { numberOption, parseOptions, UsageError, type OptionValues } from '../options.js'
 import { SERVE_OPTIONS } from './serve-options.js'
@@ -23,8 +23,8 @@ export async function serveCommand(args: string[]): Promise<number> {
   const num = (name: string) => numberOption(values, name)
   const str = (name: string) => values[name] as string | undefined
 
-  const logLevel = str('log-level') as LogLevel
-  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
+  const logLevel = str('log-level')!
+  if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
   const kafkaClient = kafkaClientSettings(values)
   const kafka = str('kafka') ? {
     brokers: str('kafka')!.split(','), topic: str('topic')!, resultsTopic: str('results-topic')!, groupId: str('group')!,

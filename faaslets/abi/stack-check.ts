@@ -176,6 +176,11 @@ function sections(bytes: Uint8Array): Module {
   return m
 }
 
+/** The names the module's name section gives its globals (throws on a malformed module). */
+export function globalNames(bytes: Uint8Array): string[] {
+  return [...sections(bytes).globalNames.values()]
+}
+
 export interface StackReport {
   /** how the module keeps its stack private, or null if it does not */
   stack: 'none' | 'switched' | null

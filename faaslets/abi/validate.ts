@@ -1,7 +1,7 @@
 // The ABI's rules for a module, checked on its bytes before it is ever instantiated (faaslets/ABI.md).
 // Used on every shipped faaslet at build time and on every module a user deploys — and, for modules
 // clang/wasm-ld linked, the C rules (stack, data, layout) the C build and deploy share.
-import { checkStackAndData } from './stack-check.js'
+import { checkStackAndData, globalNames } from './stack-check.js'
 import { inspectWasm, type WasmInfo } from './inspect.js'
 import { ABI_VERSION, PAGE_SIZE, STATIC_SLOT_BYTES } from './layout.js'
 
@@ -84,7 +84,7 @@ export function checkModule(bytes: Uint8Array, opts: CheckOptions = {}): string[
 }
 
 /** wasm-ld's own stack, kept tiny: it only places __stack_pointer's initial value inside the slot, since gr_run switches first. */
-export const WASM_LD_STACK_BYTES = 1024
+const WASM_LD_STACK_BYTES = 1024
 
 /** The wasm-ld flags that lay a module out in static slot `slot` (faaslets/c/build.ts links with these). */
 export function wasmLdFlags(slot: number): string[] {
@@ -94,38 +94,6 @@ export function wasmLdFlags(slot: number): string[] {
     `--initial-memory=${base + STATIC_SLOT_BYTES}`, `--max-memory=${65536 * PAGE_SIZE}`,
     `--global-base=${base}`, '-z', `stack-size=${WASM_LD_STACK_BYTES}`,
   ]
-}
-
-/** The names the module's name section gives its globals (subsection 7). */
-function globalNames(bytes: Uint8Array, info: WasmInfo): string[] {
-  const section = info.customSections.find((c) => c.name === 'name')
-  if (!section) return []
-  let pos = section.offset
-  const end = section.offset + section.length
-  const u32 = () => {
-    let result = 0
-    for (let shift = 0; ; shift += 7) {
-      if (pos >= end || shift > 28) throw new Error('malformed name section')
-      const b = bytes[pos++]
-      result += (b & 0x7f) * 2 ** shift
-      if (!(b & 0x80)) return result
-    }
-  }
-  const names: string[] = []
-  while (pos < end) {
-    const id = bytes[pos++]
-    const subEnd = u32() + pos
-    if (id === 7) {
-      for (let n = u32(); n > 0; n--) {
-        u32()
-        const len = u32()
-        names.push(new TextDecoder().decode(bytes.subarray(pos, pos + len)))
-        pos += len
-      }
-    }
-    pos = subEnd
-  }
-  return names
 }
 
 /**
@@ -144,7 +112,7 @@ export function linkedByWasmLd(bytes: Uint8Array): boolean {
   const producers = info.customSections.find((c) => c.name === 'producers')
   if (producers && /clang|rustc|zig|emscripten/i.test(new TextDecoder().decode(bytes.subarray(producers.offset, producers.offset + producers.length)))) return true
   try {
-    return globalNames(bytes, info).includes('__stack_pointer')
+    return globalNames(bytes).includes('__stack_pointer')
   } catch {
     return false
   }

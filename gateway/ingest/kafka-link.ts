@@ -8,7 +8,7 @@
 // "ok" is judged by progress, never by connection state (kafkajs can be connected and stuck): the Kafka source
 // calls ok() only when its consumer is consuming and no window is waiting on a failed or stalled publish.
 import type { GatewayMetrics } from '../metrics.js'
-import { stderrLogger, type IngestLogger } from './ingest-log.js'
+import type { IngestLogger } from './ingest-log.js'
 
 export const LINK_STATES = ['connecting', 'connected', 'lost', 'retrying'] as const
 export type LinkState = (typeof LINK_STATES)[number]
@@ -19,7 +19,7 @@ export class KafkaLink {
   private lostAt = 0
   private lastReason = ''
 
-  constructor(private readonly metrics: GatewayMetrics, private readonly log: IngestLogger = stderrLogger) {
+  constructor(private readonly metrics: GatewayMetrics, private readonly log: IngestLogger) {
     this.publishState()
   }
 

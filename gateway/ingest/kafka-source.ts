@@ -84,7 +84,9 @@ export class KafkaSource {
     this.stallMs = opts.stallMs ?? 5_000
     this.replaceAfterMs = opts.replaceAfterMs ?? 30_000
     this.link = new KafkaLink(ingestion.metrics, ingestion.log)
-    const client = (retry: RetryOptions) => kafkaConfig(opts.brokers, opts.client ?? {}, { clientId: opts.clientId ?? `graticule-${process.pid}`, retry, log: ingestion.log })
+    // one configuration (settings checked and certificate files read once), two retry policies
+    const config = kafkaConfig(opts.brokers, opts.client ?? {}, { clientId: opts.clientId ?? `graticule-${process.pid}`, log: ingestion.log })
+    const client = (retry: RetryOptions) => ({ ...config, retry })
     // the consumer's client is patient: its group membership is worth keeping through a broker's hiccup
     this.kafka = new Kafka(client({ retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 }))
     // publishing and offset look-ups fail fast, down to the broker connection and metadata refresh: a send that

@@ -98,14 +98,13 @@ class Window {
   }
 }
 
-/** Sensor names → small integers (dedup keys and the `id` of points in regions). */
+export const DEFAULT_MAX_SENSORS = 1_000_000
+
 /**
  * Sensor names as small integers, for the duplicate check and the points' sensor column. Bounded: an
  * ingestion endpoint must not let a caller grow memory by inventing sensor names, so past `max` distinct
  * names a new one gets -1 and its points are refused as overflow (counted, never silently dropped).
  */
-export const DEFAULT_MAX_SENSORS = 1_000_000
-
 export class SensorIndex {
   private readonly ids = new Map<string, number>()
   readonly names: string[] = []
