@@ -24,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest)
   } catch (e) {
-    if (e instanceof UsageError || isParseArgsError(e)) return usageError((e as Error).message, name)
+    if (e instanceof UsageError) return usageError(e.message, name)
     throw e
   }
 }
@@ -37,13 +37,8 @@ function print(text: string): number {
 /** One line on stderr, and where the usage is; exit 2. */
 function usageError(message: string, command?: string): number {
   const prefix = command ? `graticule ${command}` : 'graticule'
-  console.error(`${prefix}: ${message} (${command ? `graticule ${command} --help` : 'graticule --help'} for the usage)`)
+  console.error(`${prefix}: ${message} (${prefix} --help for the usage)`)
   return 2
-}
-
-/** node:util parseArgs's own errors, from a command that parses without options.ts. */
-function isParseArgsError(e: unknown): boolean {
-  return e instanceof TypeError && String((e as { code?: string }).code ?? '').startsWith('ERR_PARSE_ARGS')
 }
 
 main(process.argv.slice(2)).then(

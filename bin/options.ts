@@ -5,8 +5,10 @@ import { suggest } from '../chains/diagnostics.js'
 
 export interface OptionSpec {
   type: 'string' | 'boolean'
-  /** what the help shows as the value, e.g. "host:port" */
+  /** what the help shows as the value, e.g. "host:port" (default: the choices, a|b|c) */
   value?: string
+  /** the only values it takes, wherever it comes from (a usage error otherwise) */
+  choices?: readonly string[]
   default?: string | boolean
   /** environment variable that sets it when the flag is absent */
   env?: string
@@ -91,8 +93,16 @@ export function parseOptions<T extends OptionTable>(table: T, args: string[], op
     } else if (spec.required) {
       throw new UsageError(`missing --${name}${spec.env ? ` (or ${spec.env})` : ''}`)
     }
+    if (spec.choices && values[name] !== undefined) checkChoices(name, spec.choices, values[name])
   }
   return { values: values as ValuesOf<T>, positionals: parsed.positionals, source }
+}
+
+/** Each value (a list's items, comma lists split) one of `choices`. */
+function checkChoices(name: string, choices: readonly string[], value: string | boolean | string[]): void {
+  for (const v of [value].flat().flatMap((x) => String(x).split(',')).map((x) => x.trim()).filter(Boolean)) {
+    if (!choices.includes(v)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got "${v}"`)
+  }
 }
 
 /** node:util's message, without its advice on `--` (rarely what was meant) but with the likely flag. */
@@ -120,7 +130,7 @@ const HELP_COLUMNS = 100
 /** The help of one command, generated from its table. */
 export function helpText(command: string, summary: string, positionals: string, table: OptionTable): string {
   const rows = Object.entries(table).map(([name, s]) => {
-    const flag = `${s.short ? `-${s.short}, ` : '    '}--${name}${s.type === 'string' ? ` <${s.value ?? 'value'}>` : ''}`
+    const flag = `${s.short ? `-${s.short}, ` : '    '}--${name}${s.type === 'string' ? ` <${s.value ?? s.choices?.join('|') ?? 'value'}>` : ''}`
     const extra = [s.required ? 'required' : '', s.default !== undefined && s.default !== false ? `default ${String(s.default)}` : '', s.env ? `env ${s.env}` : '', s.multiple ? 'repeatable' : ''].filter(Boolean).join('; ')
     return [flag, `${s.describe}${extra ? ` [${extra}]` : ''}`]
   })

@@ -16,8 +16,8 @@ import type { StepTiming } from './segment.js'
 import { SharedExecutor, type Placement } from './shared-executor.js'
 import { DEFAULT_LIMITS, Tenant, validTenantName, type TenantLimits } from './tenant.js'
 
-export type Mode = 'shared' | 'copy' | 'http'
-export const MODES: Mode[] = ['shared', 'copy', 'http']
+import type { Mode } from './modes.js'
+export { MODES, type Mode } from './modes.js'
 
 export interface DataplaneOptions {
   catalog?: Catalog

@@ -17,9 +17,8 @@ import { startWorker } from '../dataplane/worker-entry.js'
 import { fail, failWith, revive, type ErrorData } from '../errors/index.js'
 
 export const MANIFEST_SECTION = 'graticule.manifest'
-export const DEPLOY_LIMITS = { maxBytes: 4 * 1024 * 1024, maxFunctions: 10_000 }
-/** How long a deploy's checks and compilation may take, counted from when the worker starts on them. */
-export const DEPLOY_TIME_LIMIT_MS = 10_000
+import { DEPLOY_LIMITS, DEPLOY_TIME_LIMIT_MS } from './deploy-limits.js'
+export { DEPLOY_LIMITS, DEPLOY_TIME_LIMIT_MS } from './deploy-limits.js'
 /** How long the worker may take to load before it starts (from source, tsx compiles it first): only so a deploy never hangs. */
 const WORKER_START_LIMIT_MS = 30_000
 

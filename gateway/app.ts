@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import { Dataplane } from '../dataplane/dataplane.js'
 import { ChainRegistry } from '../chains/registry.js'
 import { DeployedStore } from '../faaslets/deploy.js'
-import { Access, SCOPES, type AccessOptions } from './access.js'
+import { Access, checkBind, SCOPES, type AccessOptions } from './access.js'
 import { registerRateLimits } from './rate-limits.js'
 import { DEFAULT_LIMITS, type GatewayContext, type GatewayLimits } from './context.js'
 import { frameworkErrorHandler, installErrorHandlers } from './http-errors.js'
@@ -30,6 +30,8 @@ export interface GatewayOptions {
   token?: string
   /** tokens, declared tenants, Host names (access.ts) */
   access?: AccessOptions
+  /** listen beyond loopback (access.bindHost) with no token: refused unless this is set */
+  insecure?: boolean
   limits?: Partial<GatewayLimits>
   /** where chains created over HTTP are stored; null keeps them in memory */
   chainsDir?: string | null
@@ -53,6 +55,12 @@ export interface Gateway {
 
 export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits }
+  const access = new Access({
+    ...opts.access,
+    tokens: [...(opts.access?.tokens ?? []), ...(opts.token ? [{ token: opts.token, tenants: '*' as const, scopes: [...SCOPES] }] : [])],
+  })
+  // an open gateway beyond loopback is refused before any worker starts
+  if (opts.access?.bindHost !== undefined) checkBind(opts.access.bindHost, access, opts.insecure ?? false, (line) => console.error(line))
   const ownsDataplane = !opts.dataplane
   const dataplane = opts.dataplane ?? (await Dataplane.start({ workers: opts.workers }))
   const faaslets = new DeployedStore(opts.faasletsDir ?? null, { timeLimitMs: opts.deployTimeLimitMs })
@@ -60,10 +68,6 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const chains = new ChainRegistry(dataplane.catalog, opts.chainsDir ?? null)
   const metrics = new GatewayMetrics(dataplane)
   let closing = false
-  const access = new Access({
-    ...opts.access,
-    tokens: [...(opts.access?.tokens ?? []), ...(opts.token ? [{ token: opts.token, tenants: '*' as const, scopes: [...SCOPES] }] : [])],
-  })
   const app = Fastify({ logger: loggerOptions(opts.logLevel), ...requestIdOptions, bodyLimit: limits.bodyLimit, trustProxy: false, frameworkErrors: frameworkErrorHandler(metrics) })
   // ingestion and Kafka log through the request logger when there is one (else their lines go to stderr)
   const ingestion = opts.ingestion ? new Ingestion(dataplane, chains, metrics, { ...(opts.logLevel ? { log: app.log } : {}), ...opts.ingestion }) : null

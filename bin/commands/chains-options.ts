@@ -1,6 +1,6 @@
 // The options of `graticule chains`, `validate` and `run`, declared once: their parsers and help come from here.
 import type { OptionTable } from '../options.js'
-import { MODES } from '../../dataplane/dataplane.js'
+import { MODES } from '../../dataplane/modes.js'
 import { IN, IN_FORMAT, OUT_FORMAT, PARAM } from './io-options.js'
 
 export const CHAINS_OPTIONS = {
@@ -22,5 +22,5 @@ export const RUN_OPTIONS = {
   'out-format': OUT_FORMAT,
   param: { ...PARAM, describe: 'an input parameter of the chain (graticule chains lists them)' },
   output: { type: 'string', value: 'name', describe: 'which output of the chain to write with a single --out' },
-  mode: { type: 'string', value: MODES.join('|'), default: 'shared', describe: 'how the steps hand regions to each other' },
+  mode: { type: 'string', choices: MODES, default: 'shared', describe: 'how the steps hand regions to each other' },
 } satisfies OptionTable

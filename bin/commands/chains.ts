@@ -6,7 +6,7 @@ import { formatDiagnostic, type Diagnostic } from '../../chains/diagnostics.js'
 import { ChainRegistry } from '../../chains/registry.js'
 import { runChain } from '../../chains/run.js'
 import { parseTileAddress } from '../../faaslets/codecs/mvt.js'
-import { Dataplane, MODES, type Mode } from '../../dataplane/dataplane.js'
+import { Dataplane, type Mode } from '../../dataplane/dataplane.js'
 import { fail } from '../../errors/index.js'
 import { parseOptions, UsageError } from '../options.js'
 import { collectParams } from './params.js'
@@ -66,7 +66,6 @@ export async function chainsCommand(args: string[]): Promise<number> {
 
 export async function runCommand(args: string[]): Promise<number> {
   const { values, positionals: [ref] } = parseOptions(RUN_OPTIONS, args, { positionals: RUN_POSITIONALS })
-  if (!MODES.includes(values.mode as Mode)) throw new UsageError(`--mode must be one of ${MODES.join(', ')}, got "${values.mode}"`)
   const mode = values.mode as Mode
   const outs = values.out
   if (outs.filter((o) => o === STDIO).length > 1) throw new UsageError('--out - can be given once: there is one stdout')

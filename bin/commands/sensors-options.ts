@@ -14,7 +14,7 @@ export const SENSORS_OPTIONS = {
   sensors: { type: 'string', value: 'n', default: '2000', describe: 'number of simulated sensors' },
   duration: { type: 'string', value: 's', default: '0', describe: 'stop after this many seconds (0: at Ctrl-C)' },
   batch: { type: 'string', value: 'n', default: '100', describe: 'points per Kafka record' },
-  format: { type: 'string', value: SENSOR_FORMATS.join('|'), default: 'json', describe: 'encoding of a record' },
+  format: { type: 'string', choices: SENSOR_FORMATS, default: 'json', describe: 'encoding of a record' },
   columns: { type: 'boolean', default: false, describe: 'a record holds columns (lon[], lat[], …) instead of rows' },
   seed: { type: 'string', value: 'n', default: '7', describe: 'seed of the simulator: the same seed, the same sensors' },
   late: { type: 'string', value: 'fraction', default: '0', describe: `fraction of points sent ${LATE_MS} ms late` },

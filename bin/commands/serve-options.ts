@@ -5,18 +5,19 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { OptionTable } from '../options.js'
 import { KAFKA_CLIENT_OPTIONS } from './kafka-options.js'
-import { DEPLOY_TIME_LIMIT_MS } from '../../faaslets/deploy.js'
+import { DEPLOY_TIME_LIMIT_MS } from '../../faaslets/deploy-limits.js'
 import { DEFAULT_LIMITS } from '../../gateway/context.js'
+import { SCOPES } from '../../gateway/access.js'
 import { DEFAULT_MAX_SENSORS } from '../../gateway/ingest/windows.js'
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS } from '../../gateway/logging.js'
 
-export const SERVE_OPTIONS: OptionTable = {
+export const SERVE_OPTIONS = {
   config: { type: 'string', value: 'file.yaml', env: 'GRATICULE_CONFIG', noFile: true, describe: 'configuration file: any option below by its name, plus tenants and tokens (flags and environment override it)' },
   host: { type: 'string', value: 'address', default: '127.0.0.1', describe: 'address to listen on (beyond loopback only with a token, or --insecure)' },
   port: { type: 'string', value: 'port', default: '8080', describe: 'port to listen on (0 picks a free one)' },
   token: { type: 'string', value: 'token', env: 'GRATICULE_TOKEN', describe: 'a bearer token with every scope over every tenant (prefer the environment: a flag shows in ps)' },
   insecure: { type: 'boolean', describe: 'listen beyond loopback with no token (anyone who reaches it can deploy code)' },
-  anonymous: { type: 'string', value: 'scope,...', multiple: true, env: 'GRATICULE_ANONYMOUS', describe: 'scopes that need no token even when tokens are set: invoke, ingest, admin' },
+  anonymous: { type: 'string', choices: SCOPES, multiple: true, env: 'GRATICULE_ANONYMOUS', describe: 'scopes that need no token even when tokens are set' },
   'allowed-hosts': { type: 'string', value: 'name,...', multiple: true, env: 'GRATICULE_ALLOWED_HOSTS', describe: 'Host names a loopback-bound gateway also answers (besides localhost, 127.0.0.1, ::1)' },
   'cors-origins': { type: 'string', value: 'origin,...', multiple: true, env: 'GRATICULE_CORS_ORIGINS', describe: 'origins whose pages may call the API (CORS), or * for any' },
   'body-limit': { type: 'string', value: 'bytes', default: String(DEFAULT_LIMITS.bodyLimit), describe: 'largest request body' },
@@ -40,5 +41,5 @@ export const SERVE_OPTIONS: OptionTable = {
   workers: { type: 'string', value: 'n', describe: 'worker threads running faaslets (default: one per core)' },
   'chains-dir': { type: 'string', value: 'dir', default: join(homedir(), '.graticule', 'chains'), env: 'GRATICULE_CHAINS_DIR', describe: 'where chains deployed over HTTP are kept' },
   'faaslets-dir': { type: 'string', value: 'dir', default: join(homedir(), '.graticule', 'faaslets'), env: 'GRATICULE_FAASLETS_DIR', describe: 'where faaslets deployed over HTTP are kept' },
-  'log-level': { type: 'string', value: 'level', default: DEFAULT_LOG_LEVEL, env: 'GRATICULE_LOG_LEVEL', describe: `JSON logs on stderr: ${LOG_LEVELS.join(', ')}` },
-}
+  'log-level': { type: 'string', default: DEFAULT_LOG_LEVEL, env: 'GRATICULE_LOG_LEVEL', choices: LOG_LEVELS, describe: 'level of the JSON logs on stderr' },
+} satisfies OptionTable

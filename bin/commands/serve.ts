@@ -1,53 +1,44 @@
 // graticule serve: the gateway on 127.0.0.1:8080 by default, fed by the built-in simulator unless --kafka.
 // Settings come from flags, then the environment, then the configuration file (--config), then defaults.
 import { buildGateway } from '../../gateway/app.js'
-import { Access, checkBind, type Scope } from '../../gateway/access.js'
+import type { Scope } from '../../gateway/access.js'
 import { DEFAULT_SIMULATOR } from '../../gateway/ingest/simulator-source.js'
-import { isLogLevel, LOG_LEVELS } from '../../gateway/logging.js'
+import type { LogLevel } from '../../gateway/logging.js'
 import { loadConfigFile } from '../config-file.js'
-import { numberOption, parseOptions, UsageError, type OptionValues } from '../options.js'
+import { numberOption, parseOptions } from '../options.js'
 import { SERVE_OPTIONS } from './serve-options.js'
 import { kafkaClientSettings } from './kafka-options.js'
 
-/** A list option: repeated flags, comma lists, or a YAML list in the file. */
-const list = (values: OptionValues, name: string): string[] | undefined => {
-  const v = values[name] as string[] | undefined
-  return v?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean)
-}
+/** A list option's items: repeated flags, comma lists, or a YAML list in the file. */
+const items = (v: string[] | undefined): string[] | undefined => v?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean)
 
 export async function serveCommand(args: string[]): Promise<number> {
   const first = parseOptions(SERVE_OPTIONS, args)
-  const configPath = first.values.config as string | undefined
-  const file = configPath ? loadConfigFile(configPath, Object.keys(SERVE_OPTIONS).filter((k) => !SERVE_OPTIONS[k].noFile)) : { flags: {} }
+  const configPath = first.values.config
+  const fileKeys = Object.entries(SERVE_OPTIONS).filter(([, s]) => !('noFile' in s && s.noFile)).map(([k]) => k)
+  const file = configPath ? loadConfigFile(configPath, fileKeys) : { flags: {} }
   const { values } = configPath ? parseOptions(SERVE_OPTIONS, args, { file: file.flags }) : first
-  const num = (name: string) => numberOption(values, name)
-  const str = (name: string) => values[name] as string | undefined
+  const num = (name: keyof typeof SERVE_OPTIONS) => numberOption(values, name)
 
-  const logLevel = str('log-level')!
-  if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
-  const kafkaClient = kafkaClientSettings(values)
-  const kafka = str('kafka') ? {
-    brokers: str('kafka')!.split(','), topic: str('topic')!, resultsTopic: str('results-topic')!, groupId: str('group')!,
-    stallMs: num('kafka-stall-ms'), replaceAfterMs: num('kafka-replace-ms'), client: kafkaClient,
+  const kafka = values.kafka ? {
+    brokers: values.kafka.split(','), topic: values.topic, resultsTopic: values['results-topic'], groupId: values.group,
+    stallMs: num('kafka-stall-ms'), replaceAfterMs: num('kafka-replace-ms'), client: kafkaClientSettings(values),
   } : null
   const useSimulator = values['no-simulator'] ? false : Boolean(values.simulator) || !kafka
-  const host = str('host')!
+  const host = values.host
   const access = {
     tenants: file.tenants, tokens: file.tokens, bindHost: host,
-    anonymous: list(values, 'anonymous') as Scope[] | undefined, allowedHosts: list(values, 'allowed-hosts'),
+    anonymous: items(values.anonymous) as Scope[] | undefined, // its choices (the parser checked)
+    allowedHosts: items(values['allowed-hosts']),
   }
-  const token = str('token')
-  // refuse an open gateway beyond loopback before any worker starts
-  checkBind(host, new Access({ ...access, tokens: [...(access.tokens ?? []), ...(token ? [{ token, tenants: '*' as const, scopes: ['admin' as const] }] : [])] }), Boolean(values.insecure), (l) => console.error(l))
-
   const gateway = await buildGateway({
     workers: num('workers'),
-    token, access,
-    chainsDir: str('chains-dir'),
-    faasletsDir: str('faaslets-dir'),
+    token: values.token, access, insecure: Boolean(values.insecure),
+    chainsDir: values['chains-dir'],
+    faasletsDir: values['faaslets-dir'],
     deployTimeLimitMs: num('deploy-time-limit-ms'),
-    logLevel,
-    corsOrigins: list(values, 'cors-origins'),
+    logLevel: values['log-level'] as LogLevel, // one of its choices (the parser checked)
+    corsOrigins: items(values['cors-origins']),
     limits: { bodyLimit: num('body-limit'), maxPointsPerRequest: num('max-points') },
     ingestion: {
       windows: { sizeMs: num('window-ms'), allowedLatenessMs: num('lateness-ms') },
@@ -57,7 +48,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       simulator: useSimulator ? { ...DEFAULT_SIMULATOR, sensors: num('sensors') ?? DEFAULT_SIMULATOR.sensors, rate: num('rate') ?? DEFAULT_SIMULATOR.rate } : null,
     },
   })
-  const port = num('port') ?? 8080
+  const port = num('port')! // it has a default
   await gateway.app.listen({ host, port })
   const addr = gateway.app.server.address()
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof addr === 'object' && addr ? addr.port : port}`

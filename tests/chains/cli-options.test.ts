@@ -167,7 +167,7 @@ describe('help, generated from the option tables', () => {
       expect(r.stdout.startsWith(`usage: graticule ${name}${c.positionals ? ` ${c.positionals}` : ''} [options]\n`)).toBe(true)
       const text = r.stdout.replace(/\s+/g, ' ')
       for (const [flag, spec] of Object.entries(c.options)) {
-        const shown = `${spec.short ? `-${spec.short}, ` : ''}--${flag}${spec.type === 'string' ? ` <${spec.value ?? 'value'}>` : ''}`
+        const shown = `${spec.short ? `-${spec.short}, ` : ''}--${flag}${spec.type === 'string' ? ` <${spec.value ?? spec.choices?.join('|') ?? 'value'}>` : ''}`
         expect(text, `--${flag}`).toContain(shown)
         if (spec.env) expect(text, `${flag}: ${spec.env}`).toContain(`env ${spec.env}`)
         // "[required…]" is the first bracket of the row's description

@@ -186,6 +186,9 @@ describe('the configuration file', () => {
     expect([p.values.workers, p.source.workers]).toEqual(['3', 'file'])
     expect(p.values['cors-origins']).toEqual(['https://maps.example.com', 'https://other.example'])
     expect([p.values.host, p.source.host]).toEqual(['127.0.0.1', 'default'])
+    // a setting with choices is checked wherever it comes from
+    expect(() => parseOptions(SERVE_OPTIONS, [], { env: { GRATICULE_LOG_LEVEL: 'loud' } })).toThrow(/--log-level must be one of fatal, error/)
+    expect(() => parseOptions(SERVE_OPTIONS, [], { file: { anonymous: ['invoke', 'deploy'] } })).toThrow(/--anonymous must be one of invoke, ingest, admin, got "deploy"/)
   })
 
   it('carries the Kafka client settings (SASL, TLS) the way serve and sensors build them; the password from the environment', () => {
