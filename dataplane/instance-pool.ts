@@ -3,18 +3,13 @@
 // a trapped instance is dropped and replaced on next use. No Node import: the page bundles this file
 // (LocalRunner adds the constructor from the catalog on disk).
 import { parseParams, type RawParams } from '../faaslets/abi/manifest.js'
-import type { Descriptor, RegionMemory } from '../faaslets/abi/region.js'
+import type { Descriptor } from '../faaslets/abi/region.js'
 import type { Arena } from './arena.js'
-import { InvocationHeap, newInvocationId, releaseInvocation } from './allocator.js'
 import { FaasletInstance } from './faaslet-instance.js'
+import { openInvocation, type Invocation } from './invocation.js'
 import { invokeFaaslet } from './invoke.js'
 
-export interface Invocation {
-  id: number
-  heap: InvocationHeap
-  /** allocates in this invocation: codecs write input regions through it */
-  mem: RegionMemory
-}
+export type { Invocation } from './invocation.js'
 
 export interface ModuleSource {
   module(name: string): WebAssembly.Module
@@ -29,13 +24,11 @@ export class InstancePool {
   constructor(readonly modules: ModuleSource, readonly arena: Arena) {}
 
   begin(limitBytes = Infinity): Invocation {
-    const id = newInvocationId(this.arena)
-    const heap = new InvocationHeap(this.arena, id, 4, limitBytes)
-    return { id, heap, mem: this.arena.regionMemory((size, align) => heap.alloc(size, align)) }
+    return openInvocation(this.arena, { limitBytes })
   }
 
   release(inv: Invocation): number {
-    return releaseInvocation(this.arena, inv.id)
+    return inv.release()
   }
 
   acquire(name: string): FaasletInstance {

@@ -11,6 +11,11 @@ export interface StepTiming {
   /** where the step read and wrote: in shared mode a step's input is the very region its producer wrote */
   inputs: Descriptor[]
   outputs: Descriptor[]
+  /** when it started and ended, ms since the epoch with sub-ms precision (comparable across workers) */
+  start?: number
+  end?: number
+  /** the worker thread it ran on */
+  thread?: number
 }
 
 /**
@@ -26,6 +31,7 @@ export function runSegment(
   inputs: Descriptor[],
   known: Array<Descriptor[] | null>,
   progress?: Int32Array,
+  thread?: number,
 ): StepTiming[] {
   const resolve = (r: PlanRef): Descriptor => {
     if (!isStepRef(r)) return inputs[r.input]
@@ -40,7 +46,8 @@ export function runSegment(
     const ins = step.inputs.map(resolve)
     const t0 = performance.now()
     const outs = runner.run(inv, step.faaslet, ins, Float64Array.from(step.params))
-    timings.push({ step: i, ms: performance.now() - t0, inputs: ins, outputs: outs })
+    const t1 = performance.now()
+    timings.push({ step: i, ms: t1 - t0, inputs: ins, outputs: outs, start: performance.timeOrigin + t0, end: performance.timeOrigin + t1, thread })
     known[i] = outs
   }
   return timings

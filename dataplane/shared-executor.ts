@@ -1,23 +1,38 @@
-// The shared-memory executor: runs a plan on the tenant's arena in piscina workers. Placement
-// `colocated` (default) runs the whole chain as one task, so every hand-off is a function call inside one
-// worker; `spread` runs each step as its own task as soon as its inputs exist, so independent branches run
-// on different workers at once and a hand-off is a descriptor posted through piscina. Either way no payload
-// byte moves: only {ptr, len} pairs do.
+// The shared-memory executor: runs a plan on the tenant's arena in piscina workers, cut into segments
+// (Placement below) that the one scheduler (schedule.ts) starts as soon as their inputs exist. A hand-off
+// inside a segment is a function call; between segments, on different workers, it is a descriptor posted
+// with the task. Either way no payload byte moves: only {ptr, len} pairs do. The chain's boundary (parsing
+// the body into the input region, encoding the outputs) runs in the first and last segment's worker.
 import { Piscina } from 'piscina'
 import type { Descriptor } from '../faaslets/abi/region.js'
 import type { Catalog } from '../faaslets/catalog.js'
 import { fail, revive, type GraticuleError } from '../errors/index.js'
 import { releaseInvocation } from './allocator.js'
+import type { OutputEncoding } from './boundary-task.js'
 import { isStepRef, type Plan } from './plan.js'
+import { runDag } from './schedule.js'
 import type { SegmentResult, SegmentTask } from './shared-worker.js'
 import type { StepTiming } from './segment.js'
 import type { Tenant } from './tenant.js'
 import { workerEntry } from './worker-entry.js'
 
-export type Placement = 'colocated' | 'spread'
+/**
+ * Where the steps of a chain run. `colocated`: the whole chain is one task in one worker, every hand-off a
+ * function call. `spread`: every step its own task. `parallel` (the default): maximal linear runs of steps
+ * are one task each, so a linear chain is colocated and the branches of a fan-out (a `map` step's tiles,
+ * density-contrast's two heatmaps) run on different workers at once — over the same memory, handing on
+ * descriptors.
+ */
+export type Placement = 'colocated' | 'spread' | 'parallel'
 
 export interface SharedRunResult {
   outputs: Descriptor[]
+  /** the chain inputs (written by a worker when the input was a body or columns) */
+  inputs: Descriptor[]
+  /** points or features the input held, when a worker wrote it */
+  inputSize?: number
+  /** the requested encodings, in order */
+  encoded: Uint8Array[]
   timings: StepTiming[]
   instantiations: number
   /** worker threads that ran a part of the chain */
@@ -28,9 +43,27 @@ export interface SharedExecutorOptions {
   workers: number
 }
 
+/** A unit of work: steps run in order in one task, and the units it waits for. */
+interface Segment {
+  run: number[]
+  deps: number[]
+  writesInput: boolean
+  encodes: boolean
+}
+
+/** What the executor keeps per plan object: its id (what tasks carry), module names and segments. */
+interface PlanInfo {
+  id: number
+  names: string[]
+  segments: Map<string, Segment[]>
+}
+
+let nextPlanId = 1
+
 export class SharedExecutor {
   readonly pool: Piscina
   private readonly progress: SharedArrayBuffer[] = []
+  private readonly plans = new WeakMap<Plan, PlanInfo>()
 
   constructor(private readonly catalog: Catalog, opts: SharedExecutorOptions) {
     const entry = workerEntry('shared-worker')
@@ -55,20 +88,31 @@ export class SharedExecutor {
       }
     })
     const plan: Plan = { name: 'warm', steps: [], outputs: [], inputCount: 0 }
+    const info = this.info(plan)
     await Promise.all(
       Array.from({ length: this.pool.options.maxThreads }, () =>
-        this.pool.run(this.task(tenant, 0, plan, [], [], [], names, true)),
+        this.pool.run(this.task(tenant, 0, plan, info, [], [], [], names, true)),
       ),
     )
   }
 
+  private info(plan: Plan): PlanInfo {
+    let info = this.plans.get(plan)
+    if (!info) {
+      info = { id: nextPlanId++, names: [...new Set(plan.steps.map((s) => s.faaslet.split('@')[0]))], segments: new Map() }
+      this.plans.set(plan, info)
+    }
+    return info
+  }
+
   private task(
-    tenant: Tenant, invocation: number, plan: Plan, run: number[], inputs: Descriptor[],
+    tenant: Tenant, invocation: number, plan: Plan, info: PlanInfo, run: number[], inputs: Descriptor[],
     known: Array<Descriptor[] | null>, names: string[], withAttachments: boolean, progress?: SharedArrayBuffer,
   ): SegmentTask {
     const modules = names.map((name) => ({ name, key: this.catalog.key(name) }))
-    const task: SegmentTask = { tenant: tenant.name, tenantKey: tenant.key, invocation, plan, run, inputs, known, modules, progress }
+    const task: SegmentTask = { tenant: tenant.name, tenantKey: tenant.key, invocation, planId: info.id, run, inputs, known, modules, progress }
     if (withAttachments) {
+      task.plan = plan
       task.attach = {
         arena: tenant.arena.handles,
         modules: names.map((name) => ({ name, key: this.catalog.key(name), module: this.catalog.module(name), manifest: this.catalog.manifest(name) })),
@@ -77,16 +121,18 @@ export class SharedExecutor {
     return task
   }
 
-  /** Runs steps `run` in one worker; resends with attachments if the worker lacks the tenant or a module. */
+  /** Runs one segment in one worker; resends with attachments if the worker lacks the tenant, plan or a module. */
   private async segment(
-    tenant: Tenant, invocation: number, plan: Plan, run: number[], inputs: Descriptor[],
-    known: Array<Descriptor[] | null>, signal: AbortSignal, crash = false,
+    tenant: Tenant, invocation: number, plan: Plan, info: PlanInfo, seg: Segment, inputs: Descriptor[],
+    known: Array<Descriptor[] | null>, boundary: Pick<SegmentTask, 'input' | 'encode'>, signal: AbortSignal, crash = false,
   ): Promise<Extract<SegmentResult, { ok: true }>> {
-    const names = [...new Set(run.map((i) => plan.steps[i].faaslet.split('@')[0]))]
+    const names = seg.run.length === plan.steps.length ? info.names : [...new Set(seg.run.map((i) => plan.steps[i].faaslet.split('@')[0]))]
     const progress = this.progress.pop() ?? new SharedArrayBuffer(4)
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
-        const task = this.task(tenant, invocation, plan, run, inputs, known, names, attempt > 0, progress)
+        const task = this.task(tenant, invocation, plan, info, seg.run, inputs, known, names, attempt > 0, progress)
+        if (seg.writesInput) task.input = boundary.input
+        if (seg.encodes) task.encode = boundary.encode
         if (crash) task.crash = true
         const res = (await this.pool.run(task, { signal })) as SegmentResult
         if (res.ok) return res
@@ -102,32 +148,48 @@ export class SharedExecutor {
     }
   }
 
+  /**
+   * Runs `plan` for `invocation`. `input` is either the chain input descriptors, already in the arena, or
+   * a boundary input a worker parses and writes; `encode` lists the outputs a worker encodes at the end.
+   */
   async run(
-    tenant: Tenant, invocation: number, plan: Plan, inputs: Descriptor[],
+    tenant: Tenant, invocation: number, plan: Plan, input: Descriptor[] | NonNullable<SegmentTask['input']>, encode: OutputEncoding[],
     opts: { placement?: Placement; timeLimitMs: number; crash?: boolean },
   ): Promise<SharedRunResult> {
     const controller = new AbortController()
     let timedOut = false
     const timer = setTimeout(() => { timedOut = true; controller.abort() }, opts.timeLimitMs)
     try {
+      const info = this.info(plan)
+      const writes = !Array.isArray(input)
+      const segments = this.segmentsOf(plan, info, opts.placement ?? 'parallel', writes, encode.length > 0)
       const known: Array<Descriptor[] | null> = plan.steps.map(() => null)
+      let inputs: Descriptor[] = writes ? [] : input
+      let inputSize: number | undefined
+      let carried: OutputEncoding['carried']
+      let encoded: Uint8Array[] = []
       const timings: StepTiming[] = []
       const threads = new Set<number>()
       let instantiations = 0
-      const absorb = (res: Extract<SegmentResult, { ok: true }>) => {
+      const boundary = { input: writes ? input : undefined, encode }
+      await runDag(segments.map((s) => s.deps), async (k) => {
+        const seg = segments[k]
+        const b = seg.encodes && carried ? { ...boundary, encode: encode.map((e) => ({ ...e, carried })) } : boundary
+        const res = await this.segment(tenant, invocation, plan, info, seg, inputs, known.slice(), b, controller.signal, opts.crash)
         res.outputs.forEach((o, i) => { if (o) known[i] = o })
+        if (res.inputs) {
+          inputs = res.inputs
+          inputSize = res.inputSize
+          carried = res.carried
+        }
+        if (res.encoded) encoded = res.encoded
         timings.push(...res.timings)
         instantiations += res.instantiations
         threads.add(res.threadId)
-      }
-      if ((opts.placement ?? 'colocated') === 'colocated') {
-        absorb(await this.segment(tenant, invocation, plan, plan.steps.map((_, i) => i), inputs, known, controller.signal, opts.crash))
-      } else {
-        await this.spread(tenant, invocation, plan, inputs, known, controller.signal, absorb)
-      }
+      }, plan.name)
       const outputs = plan.outputs.map((r) => (isStepRef(r) ? known[r.step]![r.output] : inputs[r.input]))
       timings.sort((a, b) => a.step - b.step)
-      return { outputs, timings, instantiations, threads: [...threads] }
+      return { outputs, inputs, inputSize, encoded, timings, instantiations, threads: [...threads] }
     } catch (e) {
       throw this.explain(e, tenant, invocation, plan, timedOut, opts.timeLimitMs)
     } finally {
@@ -135,23 +197,47 @@ export class SharedExecutor {
     }
   }
 
-  private async spread(
-    tenant: Tenant, invocation: number, plan: Plan, inputs: Descriptor[], known: Array<Descriptor[] | null>,
-    signal: AbortSignal, absorb: (r: Extract<SegmentResult, { ok: true }>) => void,
-  ): Promise<void> {
-    const started = new Set<number>()
-    const running = new Map<number, Promise<number>>()
-    while (started.size < plan.steps.length || running.size > 0) {
-      plan.steps.forEach((s, i) => {
-        if (started.has(i)) return
-        if (!s.inputs.every((r) => !isStepRef(r) || known[r.step])) return
-        started.add(i)
-        running.set(i, this.segment(tenant, invocation, plan, [i], inputs, known.slice(), signal).then((res) => { absorb(res); return i }))
-      })
-      if (running.size === 0) throw new Error(`${plan.name}: steps wait on each other`)
-      const done = await Promise.race(running.values())
-      running.delete(done)
+  /** The plan cut into segments for a placement (memoised per plan). */
+  private segmentsOf(plan: Plan, info: PlanInfo, placement: Placement, writesInput: boolean, encodes: boolean): Segment[] {
+    const memo = `${placement}/${writesInput}/${encodes}`
+    const had = info.segments.get(memo)
+    if (had) return had
+    const n = plan.steps.length
+    // consumers of each step's outputs (steps only: plan outputs do not run)
+    const consumers = plan.steps.map(() => new Set<number>())
+    plan.steps.forEach((s, i) => s.inputs.forEach((r) => { if (isStepRef(r)) consumers[r.step].add(i) }))
+    const segOf = new Array<number>(n)
+    const runs: number[][] = []
+    plan.steps.forEach((s, i) => {
+      const producers = new Set(s.inputs.filter(isStepRef).map((r) => r.step))
+      let join = -1
+      if (placement === 'colocated') join = runs.length ? 0 : -1
+      else if (placement === 'parallel' && producers.size === 1) {
+        const p = [...producers][0]
+        const seg = runs[segOf[p]]
+        // extend a linear run: the producer ends its run and feeds this step alone
+        if (seg[seg.length - 1] === p && consumers[p].size === 1 && !s.inputs.some((r) => !isStepRef(r))) join = segOf[p]
+      }
+      if (join < 0) runs.push([i])
+      else runs[join].push(i)
+      segOf[i] = join < 0 ? runs.length - 1 : join
+    })
+    if (runs.length === 0) runs.push([])
+    const segments: Segment[] = runs.map((run, k) => {
+      const deps = new Set<number>()
+      for (const i of run) for (const r of plan.steps[i].inputs) {
+        if (isStepRef(r)) { if (segOf[r.step] !== k) deps.add(segOf[r.step]) } else if (writesInput && k !== 0) deps.add(0)
+      }
+      return { run, deps: [...deps], writesInput: writesInput && k === 0, encodes: false }
+    })
+    if (encodes) {
+      // encode where every output is made, or in a last task once all are known
+      const makers = new Set(plan.outputs.map((r) => (isStepRef(r) ? segOf[r.step] : 0)))
+      if (makers.size === 1) segments[[...makers][0]].encodes = true
+      else segments.push({ run: [], deps: segments.map((_, k) => k), writesInput: false, encodes: true })
     }
+    info.segments.set(memo, segments)
+    return segments
   }
 
   private explain(e: unknown, tenant: Tenant, invocation: number, plan: Plan, timedOut: boolean, limitMs: number): GraticuleError {

@@ -1,13 +1,23 @@
 // A piscina worker of the shared-memory executor. It keeps, per tenant, an Arena on the tenant's shared
-// memory and a pool of faaslet instances on it, and the compiled modules it was sent. A task names what it
-// needs by key; when the worker lacks something it answers `missing` and the executor resends the task
-// with the tenant's handles and the modules attached (once per worker, not per task).
+// memory and a pool of faaslet instances on it, the compiled modules and the plans it was sent. A task
+// names what it needs by key (tenant key, module keys, plan id); when the worker lacks something it
+// answers `missing` and the executor resends the task with it attached (once per worker, not per task),
+// so a warm invocation carries descriptors, step indexes and ids, never a plan or a module.
+//
+// A task may also carry the chain's boundary: the request body to parse and write as the input region
+// (or point columns on SharedArrayBuffers to write), and the outputs to encode (PNG, GeoJSON, …). That
+// work happens here, so the thread that serves HTTP only moves bytes.
 import { threadId } from 'node:worker_threads'
+import { move, transferableSymbol, valueSymbol } from 'piscina'
 import type { Manifest } from '../faaslets/abi/manifest.js'
 import type { Descriptor } from '../faaslets/abi/region.js'
-import { GraticuleError } from '../errors/index.js'
+import { carriedOf, encodeOutput, prepareInput, preparedSize, writePrepared } from '../faaslets/codecs/boundary.js'
+import type { CarriedProperties } from '../faaslets/codecs/points.js'
+import { writePoints } from '../faaslets/codecs/points.js'
+import { fail, GraticuleError } from '../errors/index.js'
 import { Arena, type ArenaHandles } from './arena.js'
-import { InvocationHeap } from './allocator.js'
+import type { ChainInput, OutputEncoding } from './boundary-task.js'
+import { openInvocation } from './invocation.js'
 import { LocalRunner, type ModuleSource } from './local-runner.js'
 import type { Plan } from './plan.js'
 import { runSegment, type StepTiming } from './segment.js'
@@ -27,24 +37,47 @@ export interface SegmentTask {
   tenant: string
   tenantKey: number
   invocation: number
-  plan: Plan
+  /** the plan's id in this executor; the plan itself is attached only when the worker lacks it */
+  planId: number
+  plan?: Plan
   run: number[]
+  /** chain input descriptors (empty when this task writes the input itself) */
   inputs: Descriptor[]
   known: Array<Descriptor[] | null>
   modules: ModuleRef[]
   progress?: SharedArrayBuffer
   attach?: { arena: ArenaHandles; modules: ModuleAttachment[] }
+  /** boundary in: parse and write the chain's input region here before running */
+  input?: Exclude<ChainInput, { write: unknown }>
+  /** boundary out: encode these plan outputs here after running (they must be known by then) */
+  encode?: OutputEncoding[]
   /** test hook: the worker process exits while running (fault injection) */
   crash?: boolean
 }
 
 export type SegmentResult =
-  | { ok: true; outputs: Array<Descriptor[] | null>; timings: StepTiming[]; instantiations: number; threadId: number }
+  | {
+    ok: true
+    outputs: Array<Descriptor[] | null>
+    /** the chain inputs, when this task wrote them */
+    inputs?: Descriptor[]
+    /** points or features the input held (written here), for limits and metrics */
+    inputSize?: number
+    /** what the input's conversion carried beside the region, when this task wrote it and another encodes */
+    carried?: CarriedProperties
+    encoded?: Uint8Array[]
+    timings: StepTiming[]
+    instantiations: number
+    threadId: number
+  }
   | { ok: false; missing: true }
   | { ok: false; error: { code: string; message: string } }
 
 const modules = new Map<string, ModuleAttachment>()
 const tenants = new Map<string, { key: number; runner: LocalRunner }>()
+/** plans by id, most recently used last; bounded so a stream of one-off plans cannot grow it */
+const plans = new Map<number, Plan>()
+const PLANS_KEPT = 1024
 
 const source: ModuleSource = {
   module: (name) => modules.get(name)!.module,
@@ -56,6 +89,10 @@ const source: ModuleSource = {
 }
 
 function attach(task: SegmentTask): void {
+  if (task.plan) {
+    plans.set(task.planId, task.plan)
+    if (plans.size > PLANS_KEPT) plans.delete(plans.keys().next().value!)
+  }
   if (!task.attach) return
   for (const m of task.attach.modules) {
     const had = modules.get(m.name)
@@ -68,25 +105,68 @@ function attach(task: SegmentTask): void {
   }
 }
 
-export default function runSegmentTask(task: SegmentTask): SegmentResult {
+/** Parses the body (or takes the columns) and writes the chain's one input region in the invocation. */
+async function writeInput(input: NonNullable<SegmentTask['input']>, mem: Parameters<typeof writePoints>[0]): Promise<{ d: Descriptor; size: number; carried?: CarriedProperties }> {
+  if ('points' in input) return { d: writePoints(mem, input.points), size: input.points.x.length }
+  // a body arrives on a SharedArrayBuffer (so a resent task still has it); decoders want private bytes
+  const body = input.body.buffer instanceof SharedArrayBuffer ? input.body.slice() : input.body
+  const prepared = await prepareInput(body, input.format, input.region, input.options)
+  const size = preparedSize(prepared)
+  if (input.maxPoints !== undefined && size > input.maxPoints) throw fail('E_TOO_MANY_POINTS', size, input.maxPoints)
+  return { d: writePrepared(mem, prepared), size, carried: carriedOf(prepared) }
+}
+
+export default async function runSegmentTask(task: SegmentTask): Promise<SegmentResult> {
   attach(task)
   const tenant = tenants.get(task.tenant)
   if (!tenant || tenant.key !== task.tenantKey) return { ok: false, missing: true }
   for (const m of task.modules) if (modules.get(m.name)?.key !== m.key) return { ok: false, missing: true }
+  const plan = plans.get(task.planId)
+  if (!plan) return { ok: false, missing: true }
   if (task.crash) process.exit(70)
 
   const runner = tenant.runner
   const before = runner.instantiations
-  const heap = new InvocationHeap(runner.arena, task.invocation)
-  const inv = { id: task.invocation, heap, mem: runner.arena.regionMemory((s, a) => heap.alloc(s, a)) }
+  // this thread's part of the invocation: the executor, which opened it, releases every chunk at the end
+  const inv = openInvocation(runner.arena, { id: task.invocation })
   const known = task.known.slice()
   try {
-    const timings = runSegment(runner, inv, task.plan, task.run, task.inputs, known, task.progress ? new Int32Array(task.progress) : undefined)
+    let inputs = task.inputs
+    let inputSize: number | undefined
+    let carried: CarriedProperties | undefined
+    if (task.input) {
+      const w = await writeInput(task.input, inv.mem)
+      inputs = [w.d]
+      inputSize = w.size
+      carried = w.carried
+    }
+    const timings = runSegment(runner, inv, plan, task.run, inputs, known, task.progress ? new Int32Array(task.progress) : undefined, threadId)
     const outputs = known.map((k, i) => (task.run.includes(i) ? k : null))
-    return { ok: true, outputs, timings, instantiations: runner.instantiations - before, threadId }
+    const result: SegmentResult = { ok: true, outputs, timings, instantiations: runner.instantiations - before, threadId }
+    if (task.input) {
+      result.inputs = inputs
+      result.inputSize = inputSize
+      if (!task.encode) result.carried = carried
+    }
+    if (task.encode) {
+      const bytes = runner.arena.bytes()
+      const encoded = task.encode.map((e) => {
+        const r = plan.outputs[e.output]
+        const d = 'step' in r ? known[r.step]![r.output] : inputs[r.input]
+        return own(encodeOutput(bytes, d, e.as, { carried: e.carried ?? carried, rfc7946: e.rfc7946 }))
+      })
+      result.encoded = encoded
+      return move({ [transferableSymbol]: encoded.map((b) => b.buffer), [valueSymbol]: result } as never) as unknown as SegmentResult
+    }
+    return result
   } catch (e) {
     // the invocation's chunks are released by the executor, which owns the invocation id
     if (e instanceof GraticuleError) return { ok: false, error: { code: e.code, message: e.message } }
     return { ok: false, error: { code: 'E_FAASLET_INTERNAL', message: (e as Error)?.message ?? String(e) } }
   }
+}
+
+/** A buffer of its own (pooled Buffers share one ArrayBuffer; only a whole one can be transferred). */
+function own(b: Uint8Array): Uint8Array {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !(b.buffer instanceof SharedArrayBuffer) ? b : b.slice()
 }

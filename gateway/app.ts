@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { Dataplane } from '../dataplane/dataplane.js'
 import { ChainRegistry } from '../chains/registry.js'
+import { ChainRunner } from '../chains/run.js'
 import { DeployedStore } from '../faaslets/deploy.js'
 import { Access, checkBind, SCOPES, type AccessOptions } from './access.js'
 import { registerRateLimits } from './rate-limits.js'
@@ -70,9 +71,10 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   let closing = false
   const app = Fastify({ logger: loggerOptions(opts.logLevel), ...requestIdOptions, bodyLimit: limits.bodyLimit, trustProxy: false, frameworkErrors: frameworkErrorHandler(metrics) })
   // ingestion and Kafka log through the request logger when there is one (else their lines go to stderr)
-  const ingestion = opts.ingestion ? new Ingestion(dataplane, chains, metrics, { ...(opts.logLevel ? { log: app.log } : {}), ...opts.ingestion }) : null
+  const runner = new ChainRunner(dataplane, (chain, plan, stats) => metrics.observe(chain.name, stats, plan))
+  const ingestion = opts.ingestion ? new Ingestion(runner, chains, metrics, { ...(opts.logLevel ? { log: app.log } : {}), ...opts.ingestion }) : null
   const ctx: GatewayContext = {
-    dataplane, chains, faaslets, metrics, limits, ingestion, access,
+    dataplane, chains, runner, faaslets, metrics, limits, ingestion, access,
     closing: () => closing,
     readiness: () => ({ workers: dataplane.shared.pool.threads.length > 0, ...(ingestion ? ingestion.readiness() : {}) }),
   }

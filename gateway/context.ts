@@ -1,6 +1,7 @@
 // What the routes share: the dataplane, the chains, metrics, auth, limits and the live ingestion state.
 import type { Dataplane } from '../dataplane/dataplane.js'
 import type { ChainRegistry } from '../chains/registry.js'
+import type { ChainRunner } from '../chains/run.js'
 import type { GatewayMetrics } from './metrics.js'
 import type { Ingestion } from './ingest/ingestion.js'
 import type { DeployedStore } from '../faaslets/deploy.js'
@@ -18,6 +19,8 @@ export const DEFAULT_LIMITS: GatewayLimits = { bodyLimit: 32 * 1024 * 1024, maxP
 export interface GatewayContext {
   dataplane: Dataplane
   chains: ChainRegistry
+  /** the one way routes and ingestion run a chain (metrics observed for every invocation) */
+  runner: ChainRunner
   /** where deployed faaslets are kept */
   faaslets: DeployedStore
   metrics: GatewayMetrics

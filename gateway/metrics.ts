@@ -3,7 +3,9 @@
 // the process and Node.js metrics keep their stock names (process_*, nodejs_*) that stock dashboards read.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Arena } from '../dataplane/arena.js'
-import type { Dataplane, InvokeResult } from '../dataplane/dataplane.js'
+import type { Dataplane } from '../dataplane/dataplane.js'
+import type { Plan } from '../dataplane/plan.js'
+import type { InvocationStats } from '../chains/run.js'
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
@@ -133,14 +135,16 @@ export class GatewayMetrics {
   }
 
   /** Records one finished invocation. */
-  observe(chainName: string, res: InvokeResult, stepIds: string[], faaslets: string[]): void {
+  observe(chainName: string, res: InvocationStats, plan: Plan): void {
     const chain = this.chains.value(chainName)
     this.invocations.inc({ chain, mode: res.mode, outcome: 'ok' })
     this.chainDuration.observe({ chain, mode: res.mode }, res.totalMs / 1000)
     for (const t of res.timings) {
       // step ids are only bounded within one chain: the chains past the cap share one step value
-      const step = chain === OTHER_LABEL ? OTHER_LABEL : stepIds[t.step]
-      this.stageDuration.observe({ chain, step, faaslet: this.faaslets.value(faaslets[t.step]) }, t.ms / 1000)
+      // a mapped step's branches (heat[0], heat[1], …) are one step of the chain
+      const s = plan.steps[t.step]
+      const step = chain === OTHER_LABEL ? OTHER_LABEL : s.id.replace(/\[\d+\]$/, '')
+      this.stageDuration.observe({ chain, step, faaslet: this.faaslets.value(s.faaslet) }, t.ms / 1000)
     }
     this.copiedBytes.inc({ mode: res.mode, where: 'between_stages' }, res.copied.betweenStages)
     this.copiedBytes.inc({ mode: res.mode, where: 'boundary' }, res.copied.boundary)

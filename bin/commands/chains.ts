@@ -93,7 +93,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const input = await readInput(values.in)
   const dp = await Dataplane.start({ catalog, workers: 1 })
   try {
-    const res = await runChain(dp, chain, params, input, inFormat, { mode })
+    const res = await runChain(dp, chain, params, { body: input, format: inFormat }, { mode })
     // one --out picks the output by --output, --out-format or its extension; several take the outputs in order
     if (outs.length === 1) {
       const ext = outs[0].toLowerCase()

@@ -3,10 +3,8 @@
 // result is published (to graticule.results for Kafka) and served live. Window processing is serialised,
 // so results of a partition leave in window order and a commit never overtakes its results. Processing never
 // throws: a window that cannot be published waits, sealed, and is tried again every tick (and readiness says so).
-import type { Dataplane } from '../../dataplane/dataplane.js'
-import type { Plan } from '../../dataplane/plan.js'
 import { INPUT_REFUSALS } from '../../dataplane/invoke.js'
-import { bindChain } from '../../chains/bind.js'
+import { planFor, type ChainRunner } from '../../chains/run.js'
 import type { ChainRegistry } from '../../chains/registry.js'
 import type { Chain } from '../../chains/chain.js'
 import type { GatewayMetrics } from '../metrics.js'
@@ -67,7 +65,6 @@ export class Ingestion {
   private readonly partitions = new Map<string, Partition>()
   private readonly chain: Chain
   get chainName(): string { return this.chain.name }
-  private readonly plan: Plan
   private queue: Promise<unknown> = Promise.resolve()
   private tick: NodeJS.Timeout | null = null
   /** a tick's processing is queued and has not begun: the next tick does not queue another */
@@ -79,13 +76,14 @@ export class Ingestion {
   readonly log: IngestLogger
   stopped = false
 
-  constructor(readonly dataplane: Dataplane, chains: ChainRegistry, readonly metrics: GatewayMetrics, readonly opts: IngestionOptions) {
+  constructor(readonly runner: ChainRunner, chains: ChainRegistry, readonly metrics: GatewayMetrics, readonly opts: IngestionOptions) {
     this.sensors = new SensorIndex(opts.maxSensors)
     this.log = opts.log ?? stderrLogger
     this.windowConfig = { ...DEFAULT_WINDOWS, ...opts.windows }
     this.idleFlushMs = opts.idleFlushMs ?? Math.max(2_000, this.windowConfig.allowedLatenessMs)
     this.chain = chains.get(opts.chain ?? 'sensor-window')
-    this.plan = bindChain(this.chain, opts.chainParams ?? {}, dataplane.catalog)
+    // bound now, so a bad parameter stops the start rather than the first window
+    planFor(runner.dataplane, this.chain, opts.chainParams ?? {})
     this.simulator = opts.simulator ? new SimulatorSource(this, opts.simulator) : null
     this.kafka = opts.kafka ? new KafkaSource(this, opts.kafka) : null
   }
@@ -278,13 +276,13 @@ export class Ingestion {
    */
   private async compute(p: Partition, w: ClosedWindow): Promise<WindowResult> {
     try {
-      return await windowResult(this.dataplane, this.chain, this.plan, p.source, w, this.opts.tenant)
+      return await windowResult(this.runner, this.chain, this.opts.chainParams ?? {}, p.source, w, this.opts.tenant)
     } catch (e) {
       const code = (e as { code?: string }).code
       if (!code || !INPUT_REFUSALS.has(code)) throw e
       this.log.warn({ partition: w.partition, window: w.start, points: w.points.count, chain: this.chain.name, code, err: e }, `window ${w.partition}/${w.start} (${w.points.count} points) refused by ${this.chain.name}: ${code}: ${(e as Error).message}`)
       const empty: ClosedWindow = { ...w, points: { ...w.points, count: 0 } }
-      const result = await windowResult(this.dataplane, this.chain, this.plan, p.source, empty, this.opts.tenant)
+      const result = await windowResult(this.runner, this.chain, this.opts.chainParams ?? {}, p.source, empty, this.opts.tenant)
       return { ...result, count: w.points.count, ...windowStats(w.points), error: { code, message: (e as Error).message } }
     }
   }

@@ -3,7 +3,7 @@
 // cached with them, so a map that pans re-renders only tiles it has not seen for this window; a publish
 // (a window, or another partition's part of one) makes a new merge and empties the cache.
 import { EventEmitter } from 'node:events'
-import type { WindowPoints } from './windows.js'
+import { sharedColumn, type WindowPoints } from './windows.js'
 import type { WindowResult } from './window-result.js'
 
 export interface LiveSummary {
@@ -64,7 +64,7 @@ export class LiveState extends EventEmitter {
     const parts = [...this.latest.values()].filter((w) => w.start === start).map((w) => w.points)
     const count = parts.reduce((n, p) => n + p.count, 0)
     const join = (k: keyof Omit<WindowPoints, 'count'>) => {
-      const out = new Float64Array(count)
+      const out = sharedColumn(count)
       let at = 0
       for (const p of parts) { out.set(p[k].subarray(0, p.count), at); at += p.count }
       return out

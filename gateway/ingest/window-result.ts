@@ -1,13 +1,10 @@
 // A closed window → its result: the sensor-window chain run on the window's points in shared memory,
 // plus the counts a consumer needs to reconcile (distinct points, duplicates, late), keyed by window so
 // a re-emission after a crash replaces rather than adds.
-import * as L from '../../faaslets/abi/layout.js'
-import { createRegion, type Descriptor, type RegionMemory } from '../../faaslets/abi/region.js'
-import { encodeOutput } from '../../faaslets/codecs/boundary.js'
-import type { Dataplane } from '../../dataplane/dataplane.js'
-import type { Plan } from '../../dataplane/plan.js'
+import type { RawParams } from '../../faaslets/abi/manifest.js'
 import type { Chain } from '../../chains/chain.js'
-import type { ClosedWindow, WindowPoints } from './windows.js'
+import type { ChainRunner } from '../../chains/run.js'
+import { windowPointArrays, type ClosedWindow, type WindowPoints } from './windows.js'
 
 export interface WindowResult {
   key: string
@@ -34,31 +31,6 @@ export interface WindowResult {
   error?: { code: string; message: string }
 }
 
-/** Writes a window's points straight from its columns into a points region (the one copy in). */
-export function writeWindowPoints(mem: RegionMemory, p: WindowPoints): Descriptor {
-  const n = p.count
-  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity
-  for (let i = 0; i < n; i++) {
-    if (p.lon[i] < minX) minX = p.lon[i]
-    if (p.lon[i] > maxX) maxX = p.lon[i]
-    if (p.lat[i] < minY) minY = p.lat[i]
-    if (p.lat[i] > maxY) maxY = p.lat[i]
-  }
-  const r = createRegion(mem, {
-    kind: L.KIND_POINTS, count: n, stride: L.POINT_STRIDE, crs: 4326,
-    extent: n ? [minX, minY, maxX, maxY] : [NaN, NaN, NaN, NaN],
-    sections: [{ bytes: n * L.POINT_STRIDE, count: n }],
-  })
-  const f = new Float64Array(mem.bytes().buffer, r.sectionPtrs[0], n * 4)
-  for (let i = 0, j = 0; i < n; i++, j += 4) {
-    f[j] = p.lon[i]
-    f[j + 1] = p.lat[i]
-    f[j + 2] = p.value[i]
-    f[j + 3] = p.sensor[i]
-  }
-  return { ptr: r.ptr, len: r.len }
-}
-
 export function windowStats(p: WindowPoints): Pick<WindowResult, 'value' | 'sensors' | 'bbox'> {
   let min = Infinity, max = -Infinity, sum = 0
   let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity
@@ -81,20 +53,17 @@ export function windowStats(p: WindowPoints): Pick<WindowResult, 'value' | 'sens
   }
 }
 
-export async function windowResult(dp: Dataplane, chain: Chain, plan: Plan, source: string, w: ClosedWindow, tenant = 'default'): Promise<WindowResult> {
-  const clustersOut = chain.outputs.findIndex((o) => o.kind === 'clusters')
+export async function windowResult(runner: ChainRunner, chain: Chain, params: RawParams, source: string, w: ClosedWindow, tenant = 'default'): Promise<WindowResult> {
+  const clustersOut = chain.outputs.find((o) => o.kind === 'clusters')
   let clusters: unknown = null
   let computeMs = 0
   let copiedBytes = 0
   if (w.points.count > 0) {
-    const res = await dp.invoke(tenant, plan, (mem) => [writeWindowPoints(mem, w.points)])
-    try {
-      if (clustersOut >= 0) clusters = JSON.parse(new TextDecoder().decode(encodeOutput(res.bytes(), res.outputs[clustersOut], 'geojson')))
-      computeMs = res.computeMs
-      copiedBytes = res.copied.betweenStages
-    } finally {
-      res.release()
-    }
+    // the worker writes the window's columns (shared memory) as the input region and encodes the clusters
+    const res = await runner.run(chain, params, { points: windowPointArrays(w.points) }, { tenant, only: clustersOut ? [clustersOut.name] : [] })
+    if (clustersOut) clusters = JSON.parse(new TextDecoder().decode(res.outputs[0].body))
+    computeMs = res.invocation.computeMs
+    copiedBytes = res.invocation.copied.betweenStages
   }
   return {
     key: `${w.partition}/${w.start}`, source, partition: w.partition, windowStart: w.start, windowEnd: w.end,

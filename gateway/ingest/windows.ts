@@ -13,6 +13,9 @@
 // restored from the commit's metadata. A window emitted but not yet committed when the process died is
 // emitted again, identical and under the same key, so results are upserted by (partition, start).
 
+import type { PointArrays } from '../../faaslets/codecs/points.js'
+import { KeySet } from './key-set.js'
+
 export interface WindowConfig {
   sizeMs: number
   allowedLatenessMs: number
@@ -24,6 +27,19 @@ export const DEFAULT_WINDOWS: WindowConfig = { sizeMs: 10_000, allowedLatenessMs
 
 /** Windows up to this long keep a point's time offset within an Int32 (the duplicate set's key). */
 export const MAX_WINDOW_MS = 2 ** 31 - 1
+
+/**
+ * A column of a closed window, on a SharedArrayBuffer: a worker that runs a chain on the window reads it
+ * where it is (posting it clones a view, not the points).
+ */
+export function sharedColumn(n: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(n * 8))
+}
+
+/** A window's points as the point arrays a chain input is written from (views, no copy). */
+export function windowPointArrays(p: WindowPoints): PointArrays {
+  return { x: p.lon.subarray(0, p.count), y: p.lat.subarray(0, p.count), weight: p.value.subarray(0, p.count), id: p.sensor.subarray(0, p.count), crs: 4326 }
+}
 
 /** The points of one window, column by column (what the sensor-window chain reads). */
 export interface WindowPoints {
@@ -57,8 +73,6 @@ export interface AddResult {
   overflow: number
 }
 
-import { KeySet } from './key-set.js'
-
 class Window {
   points: WindowPoints
   /** (sensor, ts − start) of every point taken: duplicates are recognised here */
@@ -89,7 +103,7 @@ class Window {
 
   snapshot(partition: string): ClosedWindow {
     const p = this.points
-    const cut = (a: Float64Array) => a.slice(0, p.count)
+    const cut = (a: Float64Array) => { const c = sharedColumn(p.count); c.set(a.subarray(0, p.count)); return c }
     return {
       partition, start: this.start, end: this.end,
       points: { lon: cut(p.lon), lat: cut(p.lat), value: cut(p.value), sensor: cut(p.sensor), ts: cut(p.ts), count: p.count },

@@ -1,7 +1,6 @@
 // /chains: list, read (YAML), create or replace (validated), delete, and invoke.
 import type { FastifyInstance } from 'fastify'
 import { inputFormatFromMedia, INPUT_MEDIA_TYPES, MEDIA_TYPES, parseInputOptions, type InputFormat } from '../../faaslets/codecs/boundary.js'
-import { runChain } from '../../chains/run.js'
 import type { Mode } from '../../dataplane/dataplane.js'
 import { fail } from '../../errors/index.js'
 import type { GatewayContext } from '../context.js'
@@ -106,8 +105,7 @@ export async function chainRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     const wanted = output ?? chain.outputs[0].name
     if (!chain.outputs.some((o) => o.name === wanted)) throw fail('E_BAD_PARAM', 'output', `chain ${chain.name} has outputs ${chain.outputs.map((o) => o.name).join(', ')}`)
     // encode only the output this response carries (the others can cost as much as the chain itself)
-    const res = await runChain(ctx.dataplane, chain, params, req.body ?? Buffer.alloc(0), format, { mode: mode as Mode, tenant, maxPoints: ctx.limits.maxPointsPerRequest, only: [wanted], input, rfc7946: rfc7946 === 'true' })
-    ctx.metrics.observe(chain.name, { ...res.invocation, outputs: [], bytes: () => new Uint8Array(), release: () => {} }, chain.steps.map((s) => s.id), chain.steps.map((s) => s.faaslet))
+    const res = await ctx.runner.run(chain, params, { body: req.body ?? Buffer.alloc(0), format }, { mode: mode as Mode, tenant, maxPoints: ctx.limits.maxPointsPerRequest, only: [wanted], input, rfc7946: rfc7946 === 'true' })
     const out = res.outputs[0]
     return reply
       .header('x-graticule-mode', res.invocation.mode)

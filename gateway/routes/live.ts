@@ -5,16 +5,13 @@
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import { PNG } from 'pngjs'
-import { bindChain } from '../../chains/bind.js'
-import type { Chain } from '../../chains/chain.js'
-import type { Plan } from '../../dataplane/plan.js'
+import { planFor } from '../../chains/run.js'
 import type { RawParams } from '../../faaslets/abi/manifest.js'
-import { encodeOutput, MEDIA_TYPES } from '../../faaslets/codecs/boundary.js'
+import { MEDIA_TYPES } from '../../faaslets/codecs/boundary.js'
 import { fail } from '../../errors/index.js'
 import type { GatewayContext } from '../context.js'
 import type { LiveSummary } from '../ingest/live-state.js'
-import { writeWindowPoints } from '../ingest/window-result.js'
-import type { WindowPoints } from '../ingest/windows.js'
+import { windowPointArrays, type WindowPoints } from '../ingest/windows.js'
 import { answer, BINARY, documented, empty, json, problems, TEXT } from '../openapi.js'
 import { TILEJSON_SCHEMA, tileJSON, type TileLayer } from './tilejson.js'
 import { clientHas, windowETag } from './window-etag.js'
@@ -22,7 +19,6 @@ import { clientHas, windowETag } from './window-etag.js'
 const EMPTY_TILE = PNG.sync.write(new PNG({ width: 256, height: 256, fill: true }))
 const EMPTY_COLLECTION = { type: 'FeatureCollection', features: [] }
 
-interface Bound { chain: Chain; plan: Plan }
 
 const HEATMAP: TileLayer = {
   name: 'heatmap', minzoom: 0, maxzoom: 22,
@@ -45,20 +41,15 @@ export async function liveRoutes(app: FastifyInstance, ctx: GatewayContext): Pro
     return ctx.ingestion
   }
 
-  /** A shipped chain bound to an invocation's parameters (refused here with the registry's codes). */
-  const bound = (name: string, params: RawParams): Bound => {
+  /**
+   * A shipped chain on the window's points: its first output, encoded as the chain declares — all of it in
+   * a worker, which reads the window's columns where they are (shared memory). Parameters are refused with
+   * the registry's codes.
+   */
+  const runOnWindow = async (name: string, params: RawParams, points: WindowPoints): Promise<Uint8Array> => {
     const chain = ctx.chains.get(name)
-    return { chain, plan: bindChain(chain, params, ctx.dataplane.catalog) }
-  }
-
-  /** A bound chain on the window's points: its first output, encoded as the chain declares. */
-  const runOnWindow = async ({ chain, plan }: Bound, points: WindowPoints): Promise<Uint8Array> => {
-    const res = await ctx.dataplane.invoke('default', plan, (mem) => [writeWindowPoints(mem, points)])
-    try {
-      return encodeOutput(res.bytes(), res.outputs[0], chain.outputs[0].as)
-    } finally {
-      res.release()
-    }
+    const res = await ctx.runner.run(chain, params, { points: windowPointArrays(points) }, { only: [chain.outputs[0].name] })
+    return res.outputs[0].body
   }
 
   app.get<{ Querystring: HeatmapQuery }>(`/live/${HEATMAP.name}.json`, {
@@ -93,7 +84,7 @@ export async function liveRoutes(app: FastifyInstance, ctx: GatewayContext): Pro
     if (!current || current.points.count === 0) return reply.type('image/png').header('x-graticule-window', 'none').send(EMPTY_TILE)
     let png = live.cached(current, key)
     if (!png) {
-      png = await runOnWindow(bound('points-heatmap', { z, x, y, radius, scale }), current.points)
+      png = await runOnWindow('points-heatmap', { z, x, y, radius, scale }, current.points)
       live.cache(current, key, png)
     }
     return reply.type('image/png').header('x-graticule-window', String(current.start)).send(Buffer.from(png))
@@ -110,7 +101,7 @@ export async function liveRoutes(app: FastifyInstance, ctx: GatewayContext): Pro
     const params = { zoom: req.query.zoom ?? 2, ...(req.query.bbox ? { bbox: req.query.bbox } : {}) }
     if (clientHas(req, reply, windowETag(current, `clusters/${params.zoom}/${params.bbox ?? ''}`))) return reply.code(304).send()
     if (!current || current.points.count === 0) return reply.type(GEOJSON).send(EMPTY_COLLECTION)
-    const geojson = await runOnWindow(bound('points-clusters', params), current.points)
+    const geojson = await runOnWindow('points-clusters', params, current.points)
     return reply.type(GEOJSON).header('x-graticule-window', String(current.start)).header('x-graticule-count', String(current.points.count))
       .send(Buffer.from(geojson))
   })
@@ -124,16 +115,16 @@ export async function liveRoutes(app: FastifyInstance, ctx: GatewayContext): Pro
     },
     config: documented({ responses: windowData('one polygon per H3 cell with points', GEOJSON, FEATURE_COLLECTION) }),
   }, async (req, reply) => {
-    const hexagons = bound('sensor-hexagons', req.query) // a bad res is refused even while no window is there
+    const hexagons = planFor(ctx.dataplane, ctx.chains.get('sensor-hexagons'), req.query) // a bad res is refused even while no window is there
     const live = ingestion().live
     const current = live.current()
-    const key = `hexagons/${hexagons.plan.steps[0].params.join(',')}` // packed: res=05 and res=5 are one entry
+    const key = `hexagons/${hexagons.steps[0].params.join(',')}` // packed: res=05 and res=5 are one entry
     if (clientHas(req, reply, windowETag(current, key))) return reply.code(304).send()
     reply.type(GEOJSON)
     if (!current || current.points.count === 0) return reply.header('x-graticule-window', 'none').header('x-graticule-count', '0').send(EMPTY_COLLECTION)
     let geojson = live.cached(current, key)
     if (!geojson) {
-      geojson = await runOnWindow(hexagons, current.points)
+      geojson = await runOnWindow('sensor-hexagons', req.query, current.points)
       live.cache(current, key, geojson)
     }
     return reply.header('x-graticule-window', String(current.start)).header('x-graticule-count', String(current.points.count)).send(Buffer.from(geojson))

@@ -12,7 +12,8 @@ import { REGION_MEDIA_TYPE } from '../../faaslets/codecs/boundary.js'
 import { fail } from '../../errors/index.js'
 import type { GatewayContext } from '../context.js'
 import type { LiveView } from '../ingest/live-state.js'
-import { writeWindowPoints } from '../ingest/window-result.js'
+import { writePoints } from '../../faaslets/codecs/points.js'
+import { windowPointArrays } from '../ingest/windows.js'
 import { answer, documented, empty, json, problems } from '../openapi.js'
 import { clientHas, windowETag } from './window-etag.js'
 
@@ -82,7 +83,7 @@ export async function webRoutes(app: FastifyInstance, ctx: GatewayContext): Prom
     if (!current) return reply.header('x-graticule-window', 'none').header('x-graticule-count', '0').send(Buffer.alloc(0))
     if (memo?.view !== current) {
       const mem = new ScratchMemory(128 + current.points.count * 32 + 64)
-      const d = writeWindowPoints(mem, current.points)
+      const d = writePoints(mem, windowPointArrays(current.points))
       memo = { view: current, bytes: mem.bytes().slice(d.ptr, d.ptr + d.len) }
     }
     return reply

@@ -124,7 +124,7 @@ describe('states-census: C and AssemblyScript faaslets in one chain', () => {
 
   it('runs as a chain from a GeoJSON body, as the CLI and HTTP run it', async () => {
     const body = new TextEncoder().encode(JSON.stringify(collection))
-    const r = await runChain(dp, chain, { zoom: ZOOM }, body, 'geojson')
+    const r = await runChain(dp, chain, { zoom: ZOOM }, { body, format: 'geojson' })
     expect(r.outputs.map((o) => [o.name, o.contentType])).toEqual([
       ['census', 'application/geo+json'], ['mercator', 'application/geo+json'], ['clusters', 'application/geo+json'],
     ])

@@ -87,7 +87,7 @@ describe('sensor-hexagons: points binned into H3 cells, equal to h3-js', () => {
     const sim = new SensorSimulator({ sensors: 2_000, seed: 7, intervalMs: 200 })
     const points = sim.next(10_000)
     const csv = `lon,lat,weight\n${points.map((p) => `${p.lon},${p.lat},${p.value}`).join('\n')}\n`
-    const r = await runChain(dp, chain, {}, new TextEncoder().encode(csv), 'csv')
+    const r = await runChain(dp, chain, {}, { body: new TextEncoder().encode(csv), format: 'csv' })
     expect(r.outputs.map((o) => [o.name, o.contentType])).toEqual([['cells', 'application/geo+json']])
     const fc = JSON.parse(new TextDecoder().decode(r.outputs[0].body)) as FeatureCollection
     // CSV numbers parse to the same doubles as the simulator's

@@ -5,6 +5,7 @@ import Fastify from 'fastify'
 import type { Dataplane, InvokeResult } from '../../dataplane/dataplane.js'
 import { registerHttpMetrics, UNMATCHED_ROUTE } from '../../gateway/http-metrics.js'
 import { GatewayMetrics, LabelCap, MAX_LABEL_VALUES, OTHER_LABEL } from '../../gateway/metrics.js'
+import { linearPlan } from '../../dataplane/plan.js'
 
 /** The value of a counter or gauge sample with exactly these labels. */
 async function sample(metrics: GatewayMetrics, name: string, labels: Record<string, string>): Promise<number | undefined> {
@@ -65,10 +66,12 @@ describe('bounded labels', () => {
     expect(await sample(metrics, 'graticule_metric_label_overflow_total', { label: 'chain' })).toBe(2)
   })
 
+  const onePlan = (id: string) => linearPlan('c', [{ id, faaslet: 'heatmap', params: [] }])
+
   it(`chains past ${MAX_LABEL_VALUES} are recorded as ${OTHER_LABEL}, their steps and faaslets too`, async () => {
     const metrics = new GatewayMetrics(null)
     const extra = 25
-    for (let i = 0; i < MAX_LABEL_VALUES + extra; i++) metrics.observe(`chain-${i}`, invocation(1), [`step-${i}`], ['heatmap'])
+    for (let i = 0; i < MAX_LABEL_VALUES + extra; i++) metrics.observe(`chain-${i}`, invocation(1), onePlan(`step-${i}`))
     const chains = await labelValues(metrics, 'graticule_chain_invocations_total', 'chain')
     expect(chains.size).toBe(MAX_LABEL_VALUES + 1)
     expect(chains.has(OTHER_LABEL) && chains.has('chain-0') && !chains.has(`chain-${MAX_LABEL_VALUES}`)).toBe(true)
@@ -76,7 +79,7 @@ describe('bounded labels', () => {
     expect((await labelValues(metrics, 'graticule_stage_duration_seconds', 'step')).size).toBe(MAX_LABEL_VALUES + 1)
     expect(await sample(metrics, 'graticule_metric_label_overflow_total', { label: 'chain' })).toBe(extra)
     // a chain admitted before the cap keeps its name
-    metrics.observe('chain-0', invocation(1), ['step-0'], ['heatmap'])
+    metrics.observe('chain-0', invocation(1), onePlan('step-0'))
     expect(await sample(metrics, 'graticule_chain_invocations_total', { chain: 'chain-0', mode: 'shared', outcome: 'ok' })).toBe(2)
   })
 

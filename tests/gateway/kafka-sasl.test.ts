@@ -14,6 +14,7 @@ import { makeDevCertificates, type DevCertificates } from '../../gateway/kafka/d
 import { buildGateway, type Gateway } from '../../gateway/app.js'
 import { Dataplane } from '../../dataplane/dataplane.js'
 import { ChainRegistry } from '../../chains/registry.js'
+import { ChainRunner } from '../../chains/run.js'
 import { GatewayMetrics } from '../../gateway/metrics.js'
 import { Ingestion, type IngestionOptions } from '../../gateway/ingest/ingestion.js'
 import { kafkaConfig, kafkaConnectError, type KafkaClientSettings } from '../../gateway/ingest/kafka-client.js'
@@ -149,7 +150,7 @@ describe('gateway ⇄ Kafka with SASL and TLS', () => {
     const metrics = new GatewayMetrics(dp)
     const { log, entries } = recordingLogger()
     const wrong: KafkaClientSettings = { sasl: { mechanism: 'scram-sha-256', username: SCRAM_USER.username, password: 'not-the-password' } }
-    const ing = new Ingestion(dp, new ChainRegistry(dp.catalog), metrics, ingestion({ brokers: [broker.saslBrokers!], client: wrong, ...n }, log))
+    const ing = new Ingestion(new ChainRunner(dp), new ChainRegistry(dp.catalog), metrics, ingestion({ brokers: [broker.saslBrokers!], client: wrong, ...n }, log))
     const t0 = Date.now()
     await expect(ing.start()).rejects.toThrow(`Kafka ${broker.saslBrokers} refused SCRAM-SHA-256 authentication as "gateway"`)
     expect(Date.now() - t0).toBeLessThan(REFUSED_WITHIN_MS)

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Dataplane } from '../../dataplane/dataplane.js'
 import { ChainRegistry } from '../../chains/registry.js'
+import { ChainRunner } from '../../chains/run.js'
 import { GatewayMetrics } from '../../gateway/metrics.js'
 import { KafkaLink } from '../../gateway/ingest/kafka-link.js'
 import { lineLogger } from '../../gateway/ingest/ingest-log.js'
@@ -54,7 +55,7 @@ describe('ingestion with a publisher that fails, hangs or defers', () => {
   /** An ingestion with one 'kafka' partition whose publisher does what `mode` says. */
   function setup() {
     const metrics = new GatewayMetrics(dp)
-    const ing = new Ingestion(dp, new ChainRegistry(dp.catalog), metrics, { windows: { sizeMs: 1_000, allowedLatenessMs: 0 }, idleFlushMs: 60_000 })
+    const ing = new Ingestion(new ChainRunner(dp), new ChainRegistry(dp.catalog), metrics, { windows: { sizeMs: 1_000, allowedLatenessMs: 0 }, idleFlushMs: 60_000 })
     const state = { mode: 'fail' as 'fail' | 'ok' | 'defer' | 'hang', published: [] as WindowResult[], commits: [] as PartitionProgress[], release: () => {} }
     ing.openPartition('t/0', 'kafka', -Infinity, async (r) => {
       if (state.mode === 'fail') throw new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9')

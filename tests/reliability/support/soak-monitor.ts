@@ -20,7 +20,7 @@ export interface SoakSample {
   t: number
   rssMiB: number
   heapMiB: number
-  /** chunk-heap bytes held, all tenants */
+  /** chunk-heap bytes held, all tenants: the least seen since the previous sample (see SoakMonitor) */
   arenaBytes: number
   /** event-loop delay over the last interval, ms */
   loopP50: number
@@ -38,10 +38,18 @@ export class SoakMonitor {
   readonly samples: SoakSample[] = []
   private readonly delay: IntervalHistogram
   private readonly t0 = performance.now()
+  /**
+   * Arena use is read every 20 ms and a sample keeps the least value since the previous one. Invocations
+   * in flight hold chunks (they run in workers, so a once-a-second read often lands inside one); a leak
+   * holds them between invocations too, so the least value is the one that tells.
+   */
+  private arenaLeast = Infinity
+  private readonly arenaTimer: NodeJS.Timeout
 
   constructor(private readonly gw: Gateway, private readonly counts: () => { ok: number; errors: number }) {
     this.delay = monitorEventLoopDelay({ resolution: 10 })
     this.delay.enable()
+    this.arenaTimer = setInterval(() => { this.arenaLeast = Math.min(this.arenaLeast, this.arenaBytes()) }, 20)
   }
 
   arenaBytes(): number {
@@ -56,16 +64,18 @@ export class SoakMonitor {
     const m = process.memoryUsage()
     const ms = (ns: number) => (Number.isFinite(ns) ? ns / 1e6 : 0)
     const s: SoakSample = {
-      t: (performance.now() - this.t0) / 1000, rssMiB: m.rss / 2 ** 20, heapMiB: m.heapUsed / 2 ** 20, arenaBytes: this.arenaBytes(),
+      t: (performance.now() - this.t0) / 1000, rssMiB: m.rss / 2 ** 20, heapMiB: m.heapUsed / 2 ** 20, arenaBytes: Math.min(this.arenaLeast, this.arenaBytes()),
       loopP50: ms(this.delay.percentile(50)), loopP99: ms(this.delay.percentile(99)), loopMax: ms(this.delay.max),
       ...this.counts(), windows: this.gw.ctx.ingestion?.live.windows ?? 0,
     }
     this.delay.reset()
+    this.arenaLeast = Infinity
     this.samples.push(s)
     return s
   }
 
   stop(): void {
+    clearInterval(this.arenaTimer)
     this.delay.disable()
   }
 }
