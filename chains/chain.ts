@@ -31,8 +31,26 @@ export const FORMAT_MEDIA: Record<OutputFormat, string> = {
   region: 'application/vnd.graticule.region',
 }
 
-/** A `with` value: a literal, or `${{ input.NAME }}` resolved per invocation. */
-export type WithValue = { literal: unknown } | { ref: string }
+/** A field of the tile a branch of a mapped step runs for: `${{ tile.z }}`, … (see TILE_FIELDS). */
+export type TileField = 'z' | 'x' | 'y' | 'bbox'
+
+/** What each tile field is, as a parameter type: z/x/y the XYZ tile (rows from the top), bbox its w,s,e,n in degrees. */
+export const TILE_FIELDS: Record<TileField, 'int' | 'bbox'> = { z: 'int', x: 'int', y: 'int', bbox: 'bbox' }
+
+/**
+ * A `with` value: a literal, `${{ input.NAME }}` resolved per invocation, or (in a mapped step only)
+ * `${{ tile.FIELD }}` resolved per branch.
+ */
+export type WithValue = { literal: unknown } | { ref: string } | { tile: TileField }
+
+/**
+ * `map: { tiles: { bbox, zoom } }`: the step runs once per Web Mercator tile at `zoom` that the lon/lat
+ * `bbox` touches (rows from the top, then columns; at most MAX_MAP_TILES). bindChain expands it into one
+ * plan step per tile; a step that needs the mapped step gathers them all.
+ */
+export interface ChainMap {
+  tiles: { bbox: { literal: unknown } | { ref: string }; zoom: { literal: unknown } | { ref: string } }
+}
 
 /** Where a step input comes from: the chain's input, or output `output` of an earlier step. */
 export type ChainRef = { input: true } | { step: string; output: number }
@@ -42,6 +60,10 @@ export interface ChainStep {
   faaslet: string
   with: Record<string, WithValue>
   inputs: ChainRef[]
+  /** the list the step is mapped over: one branch per item, each with its own parameters */
+  map?: ChainMap
+  /** the step reads a mapped step's output (its one input): every branch's, as a tree past 8 when associative */
+  gathers?: string
 }
 
 export interface ChainOutput {

@@ -6,7 +6,8 @@ import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Doc
 import { parseParam, type Manifest, type ParamSpec, type RegionKindName } from '../faaslets/abi/manifest.js'
 import { chainSchema } from './schema.js'
 import { DiagnosticSink, didYouMean, type Diagnostic } from './diagnostics.js'
-import { FORMAT_KINDS, INPUT_REGION, type Chain, type ChainRef, type ChainStep, type InputKind, type OutputFormat, type WithValue } from './chain.js'
+import { FORMAT_KINDS, INPUT_REGION, TILE_FIELDS, type Chain, type ChainMap, type ChainRef, type ChainStep, type InputKind, type OutputFormat, type TileField, type WithValue } from './chain.js'
+import { gatherProblem, inputBounds, MAX_MAP_TILES, MAX_MAP_ZOOM, tileRange } from './bind.js'
 
 export const MAX_CHAIN_BYTES = 64 * 1024
 export const MAX_ALIASES = 16
@@ -24,7 +25,7 @@ export interface LoadResult {
 }
 
 type Path = Array<string | number>
-const REF = /^\$\{\{\s*input\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/
+const REF = /^\$\{\{\s*(input|tile)\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/
 
 const ajv = new Ajv({ allErrors: true, strict: false })
 const checkShape = ajv.compile(chainSchema)
@@ -200,7 +201,7 @@ function schemaAt(path: Path): { properties?: Record<string, unknown> } | undefi
   return o?.properties ? o : (o?.anyOf?.[0] as { properties?: Record<string, unknown> } | undefined)
 }
 
-interface RawStep { id?: unknown; uses?: unknown; with?: unknown; needs?: unknown }
+interface RawStep { id?: unknown; uses?: unknown; with?: unknown; needs?: unknown; map?: unknown }
 interface RawOutput { name?: unknown; step?: unknown; as?: unknown }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -238,6 +239,10 @@ function checkMeaning(value: unknown, nodes: Positions, sink: DiagnosticSink, fa
   })
   const stepId = (i: number) => (isRecord(rawSteps[i]) && typeof rawSteps[i].id === 'string' ? (rawSteps[i].id as string) : `#${i + 1}`)
 
+  // maps: which steps run once per tile, and how many tiles when the list is written out as literals
+  const mapped = rawSteps.map((s) => isRecord(s) && s.map !== undefined)
+  const maps = rawSteps.map((s, i) => (mapped[i] ? checkMap((s as RawStep).map, ['steps', i, 'map', 'tiles'], inputParams, nodes, sink) : undefined))
+
   // inputs of each step: needs (or the previous step / the chain input), resolved to {step, output}
   const steps: ChainStep[] = []
   const outKinds: Array<RegionKindName[][]> = [] // per step, per output: the kinds it may hold
@@ -249,6 +254,8 @@ function checkMeaning(value: unknown, nodes: Positions, sink: DiagnosticSink, fa
     const needPath = (k: number): Path => (needsRaw === undefined ? ['steps', i, 'uses'] : Array.isArray(needsRaw) ? ['steps', i, 'needs', k] : ['steps', i, 'needs'])
     const inputs: ChainRef[] = []
     const inKinds: RegionKindName[][] = []
+    let readsList = false // a need names a mapped step: the count is its branches', checked here
+    let gathers: string | undefined
     needs.forEach((need, k) => {
       const spec = m ? (m.inputs[k] ?? (m.inputs[m.inputs.length - 1]?.variadic ? m.inputs[m.inputs.length - 1] : undefined)) : undefined
       if (need === 'input') {
@@ -263,6 +270,26 @@ function checkMeaning(value: unknown, nodes: Positions, sink: DiagnosticSink, fa
         return
       }
       edges[i].push(j)
+      if (mapped[j]) {
+        readsList = true
+        const listOf = `mapped step "${sid}", one region per tile`
+        if (mapped[i]) {
+          sink.add('E_CHAIN_INPUT_COUNT', `step "${stepId(i)}" is mapped and reads ${listOf}: a branch reads one region, not a list`, nodes.value(needPath(k)), `gather "${sid}" first, in a step that needs it alone (${gatherers(faaslets, manifests[j])})`)
+        } else if (needs.length > 1) {
+          sink.add('E_CHAIN_INPUT_COUNT', `step "${stepId(i)}" reads ${listOf}, beside other regions: a step that gathers a mapped step reads nothing else`, nodes.value(needPath(k)), `needs: ${need} alone; combine the gathered result with the others in a later step`)
+        } else if (m && !m.inputs[m.inputs.length - 1]?.variadic) {
+          sink.add('E_CHAIN_INPUT_COUNT', `step "${stepId(i)}" (${m.name}) reads ${listOf}; ${m.name} takes ${m.inputs.length}`, nodes.value(needPath(k)), `gather the tiles first with a faaslet that takes several: ${gatherers(faaslets, manifests[j])}`)
+        } else {
+          gathers = sid
+          const grid = maps[j]?.tiles
+          const why = m && grid ? gatherProblem(m, grid.cols, grid.rows) : undefined
+          const n = grid ? grid.cols * grid.rows : 0
+          if (why) {
+            sink.add('E_CHAIN_INPUT_COUNT', `step "${stepId(i)}" (${m!.name}) cannot gather the ${n} branch${n === 1 ? '' : 'es'} of mapped step "${sid}": ${why}`, nodes.value(needPath(k)),
+              n < inputBounds(m!).min ? `map over more tiles, or gather with a faaslet that takes ${n}: ${gatherers(faaslets, manifests[j], n)}` : `gather with an associative faaslet (${gatherers(faaslets, manifests[j])}), or map over fewer tiles`)
+          }
+        }
+      }
       const pm = manifests[j]
       if (!pm) return
       let output = 0
@@ -279,7 +306,7 @@ function checkMeaning(value: unknown, nodes: Positions, sink: DiagnosticSink, fa
       inputs.push({ step: sid, output })
       inKinds.push([]) // filled once kinds are known (below, in order)
     })
-    if (m) {
+    if (m && !readsList) {
       const fixed = m.inputs.filter((x) => !x.variadic).length
       const variadic = m.inputs.some((x) => x.variadic)
       if (needs.length < Math.max(1, fixed) || (!variadic && needs.length > m.inputs.length)) {
@@ -287,7 +314,10 @@ function checkMeaning(value: unknown, nodes: Positions, sink: DiagnosticSink, fa
         sink.add('E_CHAIN_INPUT_COUNT', `step "${stepId(i)}" (${m.name}) reads ${needs.length} region${needs.length === 1 ? '' : 's'}; ${m.name} takes ${want}`, nodes.value(needsRaw === undefined ? ['steps', i, 'uses'] : ['steps', i, 'needs']), `inputs of ${m.name}: ${m.inputs.map((x) => `${x.name} (${x.kinds.join('|')})${x.variadic ? '…' : ''}`).join(', ')}`)
       }
     }
-    steps.push({ id: stepId(i), faaslet: m?.name ?? (isRecord(s) && typeof s.uses === 'string' ? s.uses.split('@')[0] : ''), with: {}, inputs })
+    const step: ChainStep = { id: stepId(i), faaslet: m?.name ?? (isRecord(s) && typeof s.uses === 'string' ? s.uses.split('@')[0] : ''), with: {}, inputs }
+    if (maps[i]?.map) step.map = maps[i]!.map
+    if (gathers !== undefined) step.gathers = gathers
+    steps.push(step)
     outKinds.push([])
     void inKinds
   })
@@ -329,7 +359,7 @@ function checkMeaning(value: unknown, nodes: Positions, sink: DiagnosticSink, fa
         sink.add('E_CHAIN_UNKNOWN_PARAM', `${m.name} has no parameter "${key}"`, nodes.key(['steps', i, 'with', key]), didYouMean(key, m.params.map((p) => p.name)).replace('known:', 'its parameters:'))
         continue
       }
-      steps[i].with[key] = checkWithValue(m, spec, v, ['steps', i, 'with', key], inputParams, nodes, sink)
+      steps[i].with[key] = checkWithValue(m, spec, v, ['steps', i, 'with', key], inputParams, nodes, sink, mapped[i] ? undefined : stepId(i))
     }
     for (const p of m.params) {
       if (p.default === undefined && !(p.name in given)) {
@@ -348,6 +378,10 @@ function checkMeaning(value: unknown, nodes: Positions, sink: DiagnosticSink, fa
     const j = ids.get(sid)
     if (j === undefined) {
       sink.add('E_CHAIN_UNKNOWN_STEP', `output reads "${sid}", which is not a step`, nodes.value(outPath(k, 'step')), didYouMean(sid, [...ids.keys()]))
+      return
+    }
+    if (mapped[j]) {
+      sink.add('E_CHAIN_BAD_OUTPUT', `step "${sid}" is mapped over tiles: its result is one region per tile, and an output is one region`, nodes.value(outPath(k, 'step')), `output a step that gathers "${sid}" (a step that needs it alone, e.g. uses: grid-mosaic)`)
       return
     }
     const m = manifests[j]
@@ -434,22 +468,37 @@ function checkInputParams(raw: unknown, nodes: Positions, sink: DiagnosticSink):
 
 const COMPATIBLE: Record<string, string[]> = { int: ['int'], number: ['number', 'int'], bool: ['bool'], enum: ['enum'], crs: ['crs'], bbox: ['bbox'] }
 
-function checkWithValue(m: Manifest, spec: ParamSpec, v: unknown, path: Path, inputs: ParamSpec[], nodes: Positions, sink: DiagnosticSink): WithValue {
+/**
+ * A `with` value: a literal the faaslet's parser accepts, or a whole-value reference of a compatible type —
+ * `${{ input.NAME }}`, or in a mapped step `${{ tile.FIELD }}` (`unmapped`: the id of a step that is not).
+ */
+function checkWithValue(m: Manifest, spec: ParamSpec, v: unknown, path: Path, inputs: ParamSpec[], nodes: Positions, sink: DiagnosticSink, unmapped?: string): WithValue {
   if (typeof v === 'string' && v.includes('${{')) {
     const ref = REF.exec(v.trim())
     if (!ref) {
-      sink.add('E_CHAIN_BAD_PARAM', `"${v}" is not a reference`, nodes.value(path), 'write the whole value as ${{ input.NAME }}')
+      sink.add('E_CHAIN_BAD_PARAM', `"${v}" is not a reference`, nodes.value(path), `write the whole value as \${{ input.NAME }}${unmapped === undefined ? ' or ${{ tile.z|x|y|bbox }}' : ''}`)
       return { literal: v }
     }
-    const ip = inputs.find((p) => p.name === ref[1])
+    if (ref[1] === 'tile') {
+      const field = ref[2] as TileField
+      if (unmapped !== undefined) {
+        sink.add('E_CHAIN_UNKNOWN_INPUT_PARAM', `step "${unmapped}" is not mapped over tiles: it has no \${{ tile.${ref[2]} }}`, nodes.value(path), 'add map: { tiles: { bbox: …, zoom: … } } to the step, or use ${{ input.NAME }}')
+      } else if (!Object.hasOwn(TILE_FIELDS, field)) {
+        sink.add('E_CHAIN_UNKNOWN_INPUT_PARAM', `a tile has no field "${ref[2]}"`, nodes.value(path), didYouMean(ref[2], Object.keys(TILE_FIELDS)).replace('known:', 'tile fields:'))
+      } else if (!COMPATIBLE[spec.type]?.includes(TILE_FIELDS[field])) {
+        sink.add('E_CHAIN_BAD_PARAM', `${m.name}.${spec.name} is ${spec.type}, but tile.${field} is ${TILE_FIELDS[field]}`, nodes.value(path), `tile fields: ${Object.entries(TILE_FIELDS).map(([f, t]) => `${f} (${t})`).join(', ')}`)
+      }
+      return { tile: field }
+    }
+    const ip = inputs.find((p) => p.name === ref[2])
     if (!ip) {
-      sink.add('E_CHAIN_UNKNOWN_INPUT_PARAM', `the chain input has no parameter "${ref[1]}"`, nodes.value(path), inputs.length ? didYouMean(ref[1], inputs.map((p) => p.name)).replace('known:', 'input parameters:') : 'declare it under input.params')
+      sink.add('E_CHAIN_UNKNOWN_INPUT_PARAM', `the chain input has no parameter "${ref[2]}"`, nodes.value(path), inputs.length ? didYouMean(ref[2], inputs.map((p) => p.name)).replace('known:', 'input parameters:') : 'declare it under input.params')
     } else if (!COMPATIBLE[spec.type]?.includes(ip.type)) {
       sink.add('E_CHAIN_BAD_PARAM', `${m.name}.${spec.name} is ${spec.type}, but input.${ip.name} is ${ip.type}`, nodes.value(path), `declare input.${ip.name} as type ${spec.type}`)
     } else if (spec.type === 'enum' && ip.values?.some((x) => !spec.values?.includes(x))) {
       sink.add('E_CHAIN_BAD_PARAM', `input.${ip.name} allows ${ip.values!.join(', ')}; ${m.name}.${spec.name} accepts ${spec.values!.join(', ')}`, nodes.value(path))
     }
-    return { ref: ref[1] }
+    return { ref: ref[2] }
   }
   try {
     parseParam(m, spec, v)
@@ -457,6 +506,78 @@ function checkWithValue(m: Manifest, spec: ParamSpec, v: unknown, path: Path, in
     sink.add('E_CHAIN_BAD_PARAM', `${m.name}.${(e as Error).message}`, nodes.value(path))
   }
   return { literal: v }
+}
+
+const MAP_SPECS: Record<'bbox' | 'zoom', ParamSpec> = {
+  bbox: { name: 'bbox', type: 'bbox', doc: 'w,s,e,n in degrees' },
+  zoom: { name: 'zoom', type: 'int', min: 0, max: MAX_MAP_ZOOM, doc: 'tile zoom' },
+}
+
+/**
+ * `map: { tiles: { bbox, zoom } }` (path: to `tiles`): each a literal or an input reference of its type.
+ * Returns the map when both parts are usable, and the columns and rows of its tiles when both are literals.
+ */
+function checkMap(raw: unknown, path: Path, inputs: ParamSpec[], nodes: Positions, sink: DiagnosticSink): { map?: ChainMap; tiles?: { cols: number; rows: number } } {
+  const tiles = isRecord(raw) && isRecord(raw.tiles) ? raw.tiles : undefined
+  if (!tiles) return {} // the schema said what is wrong
+  const parts: Partial<Record<'bbox' | 'zoom', { literal: unknown; value: number[] } | { ref: string }>> = {}
+  for (const field of ['bbox', 'zoom'] as const) {
+    const v = tiles[field]
+    if (v === undefined) continue
+    const spec = MAP_SPECS[field]
+    const at = nodes.value([...path, field])
+    if (typeof v === 'string' && v.includes('${{')) {
+      const ref = REF.exec(v.trim())
+      if (!ref) {
+        sink.add('E_CHAIN_BAD_PARAM', `"${v}" is not a reference`, at, `write the whole value as \${{ input.NAME }}, NAME an input parameter of type ${spec.type}`)
+      } else if (ref[1] === 'tile') {
+        sink.add('E_CHAIN_UNKNOWN_INPUT_PARAM', `the tiles a step maps over cannot depend on a tile: \${{ tile.${ref[2]} }} has a value only inside the step's with`, at, `use a literal or \${{ input.NAME }} of type ${spec.type}`)
+      } else {
+        const ip = inputs.find((p) => p.name === ref[2])
+        if (!ip) sink.add('E_CHAIN_UNKNOWN_INPUT_PARAM', `the chain input has no parameter "${ref[2]}"`, at, inputs.length ? didYouMean(ref[2], inputs.map((p) => p.name)).replace('known:', 'input parameters:') : `declare it under input.params, e.g. ${ref[2]}: { type: ${spec.type} }`)
+        else if (ip.type !== spec.type) sink.add('E_CHAIN_BAD_PARAM', `map.tiles.${field} is ${spec.type}, but input.${ip.name} is ${ip.type}`, at, `declare input.${ip.name} as type ${spec.type}`)
+        else parts[field] = { ref: ref[2] }
+      }
+      continue
+    }
+    try {
+      const value = parseParam({ name: 'map.tiles' } as Manifest, spec, v)
+      if (field === 'bbox' && value[0] > value[2]) {
+        sink.add('E_CHAIN_BAD_PARAM', `map.tiles.bbox: west ${value[0]} lies east of east ${value[2]}`, at, 'a map over tiles does not cross the antimeridian: map each side in its own step')
+        continue
+      }
+      parts[field] = { literal: v, value }
+    } catch (e) {
+      sink.add('E_CHAIN_BAD_PARAM', `map.tiles.${field}: ${(e as Error).message.replace(/^parameter "[^"]*": /, '')}`, at)
+    }
+  }
+  const { bbox, zoom } = parts
+  if (!bbox || !zoom) return {}
+  const map: ChainMap = { tiles: { bbox: 'ref' in bbox ? { ref: bbox.ref } : { literal: bbox.literal }, zoom: 'ref' in zoom ? { ref: zoom.ref } : { literal: zoom.literal } } }
+  if ('ref' in bbox || 'ref' in zoom) return { map }
+  const range = tileRange(bbox.value, zoom.value[0])
+  if (range.count > MAX_MAP_TILES) {
+    sink.add('E_CHAIN_BAD_PARAM', `bbox ${bbox.value.join(',')} at zoom ${zoom.value[0]} covers ${range.count} tiles (${range.x1 - range.x0 + 1} columns × ${range.y1 - range.y0 + 1} rows); a map fans out to at most ${MAX_MAP_TILES}`, nodes.value([...path, 'zoom']), 'lower the zoom or shrink the bbox')
+    return {}
+  }
+  return { map, tiles: { cols: range.x1 - range.x0 + 1, rows: range.y1 - range.y0 + 1 } }
+}
+
+/**
+ * The faaslets that can gather a mapped step's branches (a variadic last input; associative ones take any
+ * number), those that read what the mapped step `of` writes first, only those that take `n` if given.
+ */
+function gatherers(faaslets: ManifestSource, of?: Manifest | null, n?: number): string {
+  const kinds = new Set<string>(of?.outputs.map((o) => o.kind) ?? [])
+  const variadic = faaslets.names().map((f) => faaslets.manifest(f)).filter((m) => m.inputs[m.inputs.length - 1]?.variadic && (n === undefined || inputBounds(m).min <= n))
+  // same-as-input says nothing here: then every variadic faaslet is listed
+  const fitting = variadic.filter((m) => m.inputs[m.inputs.length - 1].kinds.some((k) => kinds.has(k)))
+  const list = fitting.length ? fitting : variadic
+  const takes = (m: Manifest) => {
+    const { min, max } = inputBounds(m)
+    return m.associative ? `associative: any number of tiles` : `${min} to ${max} tiles`
+  }
+  return list.map((m) => `${m.name} (${takes(m)})`).join(', ') || 'none is installed'
 }
 
 /** Kahn's order, keeping file order among ready steps; reports each cycle once. */

@@ -59,6 +59,16 @@ export const chainSchema = {
           with: { type: 'object' },
           needs: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 8 }] },
           description: { type: 'string' },
+          map: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['tiles'],
+            properties: {
+              // the Web Mercator tiles (XYZ, rows from the top) at `zoom` that the lon/lat `bbox` touches;
+              // values are literals or whole-value ${{ input.NAME }} references, checked in load.ts
+              tiles: { type: 'object', additionalProperties: false, required: ['bbox', 'zoom'], properties: { bbox: {}, zoom: {} } },
+            },
+          },
         },
       },
     },

@@ -9,9 +9,13 @@ import type { Catalog } from '../faaslets/catalog.js'
 import { fail, revive } from '../errors/index.js'
 import { copyBytes, countCopied, newCopyCounter, type CopyCounter } from './copy-counter.js'
 import type { CopyReply, CopyRequest } from './copy-worker.js'
-import { isStepRef, type Plan, type PlanRef } from './plan.js'
+import { isStepRef, stepDeps, type Plan, type PlanRef } from './plan.js'
+import { runDag } from './schedule.js'
 import type { StepTiming } from './segment.js'
 import { startWorker } from './worker-entry.js'
+import type { ChainInput } from './boundary-task.js'
+import { invokeOnScratch, type Executor, type ExecuteOptions, type InvokeResult, type ScratchRun } from './executor.js'
+import type { Tenant } from './tenant.js'
 
 interface Pending {
   req: CopyRequest
@@ -94,17 +98,8 @@ class StageWorker {
   }
 }
 
-export interface CopyRunResult {
-  outputs: Descriptor[]
-  bytes(): Uint8Array
-  timings: StepTiming[]
-  totalMs: number
-  computeMs: number
-  copied: CopyCounter
-  instantiations: number
-}
-
-export class CopyExecutor {
+export class CopyExecutor implements Executor {
+  readonly mode = 'copy' as const
   private readonly workers = new Map<string, StageWorker[]>()
   private readonly packr = new Packr()
   private readonly unpackr = new Unpackr()
@@ -128,7 +123,7 @@ export class CopyExecutor {
     await this.run(plan, write, { timeLimitMs: 60_000, quotaBytes: 1 << 30 })
   }
 
-  async run(plan: Plan, write: (mem: ScratchMemory) => Descriptor[], opts: { timeLimitMs: number; quotaBytes?: number }): Promise<CopyRunResult> {
+  async run(plan: Plan, write: (mem: ScratchMemory) => Descriptor[], opts: { timeLimitMs: number; quotaBytes?: number }): Promise<ScratchRun> {
     const copied = newCopyCounter()
     const scratch = new ScratchMemory()
     const inputs = write(scratch)
@@ -167,34 +162,22 @@ export class CopyExecutor {
     }
 
     const timings: StepTiming[] = []
-    const done = new Set<number>()
-    const started = new Set<number>()
-    const running = new Map<number, Promise<number>>()
-    while (done.size < plan.steps.length) {
-      plan.steps.forEach((s, i) => {
-        if (started.has(i) || !s.inputs.every((r) => !isStepRef(r) || done.has(r.step))) return
-        started.add(i)
-        const transfer: ArrayBuffer[] = []
-        const packedInputs = s.inputs.map((r) => take(r, transfer))
-        const mod = this.catalog.get(s.faaslet)
-        const wanted = mod.manifest.outputs.map((_, k) => (uses.get(`s${i}.${k}`) ?? 0) > 0)
-        const req: Omit<CopyRequest, 'id'> = { faaslet: mod.manifest.name, params: s.params, inputs: packedInputs, wanted, quotaBytes: opts.quotaBytes ?? 1 << 30 }
-        if (mod.deployed) req.module = { key: this.catalog.key(s.faaslet), module: this.catalog.module(s.faaslet), manifest: mod.manifest }
-        running.set(i, this.worker(s.faaslet).call(req, transfer, opts.timeLimitMs).then((reply) => {
-          reply.outputs.forEach((o, k) => packedOf.set(`s${i}.${k}`, o))
-          // copies into a stage's memory from a chain input, or out of it into a chain output, are the
-          // boundary crossing every mode pays; the rest are the hops between stages
-          reply.copiedIn.forEach((n, k) => countCopied(copied, isStepRef(s.inputs[k]) ? 'betweenStages' : 'boundary', n))
-          reply.copiedOut.forEach((n, k) => countCopied(copied, finalOutputs.has(`s${i}.${k}`) && (uses.get(`s${i}.${k}`) ?? 0) <= 1 ? 'boundary' : 'betweenStages', n))
-          timings.push({ step: i, ms: reply.ms, inputs: [], outputs: [] })
-          done.add(i)
-          return i
-        }))
-      })
-      if (running.size === 0) throw new Error(`${plan.name}: steps wait on each other`)
-      const finished = await Promise.race(running.values())
-      running.delete(finished)
-    }
+    await runDag(stepDeps(plan), async (i) => {
+      const s = plan.steps[i]
+      const transfer: ArrayBuffer[] = []
+      const packedInputs = s.inputs.map((r) => take(r, transfer))
+      const mod = this.catalog.get(s.faaslet)
+      const wanted = mod.manifest.outputs.map((_, k) => (uses.get(`s${i}.${k}`) ?? 0) > 0)
+      const req: Omit<CopyRequest, 'id'> = { faaslet: mod.manifest.name, params: s.params, inputs: packedInputs, wanted, quotaBytes: opts.quotaBytes ?? 1 << 30 }
+      if (mod.deployed) req.module = { key: this.catalog.key(s.faaslet), module: this.catalog.module(s.faaslet), manifest: mod.manifest }
+      const reply = await this.worker(s.faaslet).call(req, transfer, opts.timeLimitMs)
+      reply.outputs.forEach((o, k) => packedOf.set(`s${i}.${k}`, o))
+      // copies into a stage's memory from a chain input, or out of it into a chain output, are the
+      // boundary crossing every mode pays; the rest are the hops between stages
+      reply.copiedIn.forEach((n, k) => countCopied(copied, isStepRef(s.inputs[k]) ? 'betweenStages' : 'boundary', n))
+      reply.copiedOut.forEach((n, k) => countCopied(copied, finalOutputs.has(`s${i}.${k}`) && (uses.get(`s${i}.${k}`) ?? 0) <= 1 ? 'boundary' : 'betweenStages', n))
+      timings.push({ step: i, ms: reply.ms, inputs: [], outputs: [] })
+    }, plan.name)
     // the results: decode into one scratch memory the caller reads (the one copy out)
     const out = new ScratchMemory()
     const outputs = plan.outputs.map((r) => {
@@ -206,6 +189,10 @@ export class CopyExecutor {
     const totalMs = performance.now() - t0
     timings.sort((a, b) => a.step - b.step)
     return { outputs, bytes: () => out.bytes(), timings, totalMs, computeMs: timings.reduce((n, t) => n + t.ms, 0), copied, instantiations: 0 }
+  }
+
+  invoke(tenant: Tenant, plan: Plan, input: ChainInput, opts: ExecuteOptions): Promise<InvokeResult> {
+    return invokeOnScratch('copy', (p, write) => this.run(p, write, { timeLimitMs: tenant.limits.timeLimitMs, quotaBytes: tenant.limits.quotaBytes }), plan, input, opts)
   }
 
   async close(): Promise<void> {

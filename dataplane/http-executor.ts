@@ -8,10 +8,13 @@ import { ScratchMemory, type Descriptor } from '../faaslets/abi/region.js'
 import type { Catalog } from '../faaslets/catalog.js'
 import { fail, revive } from '../errors/index.js'
 import { copyBytes, countCopied, newCopyCounter, type CopyCounter } from './copy-counter.js'
-import type { CopyRunResult } from './copy-executor.js'
-import { isStepRef, type Plan, type PlanRef } from './plan.js'
+import { isStepRef, stepDeps, type Plan, type PlanRef } from './plan.js'
+import { runDag } from './schedule.js'
 import type { StepTiming } from './segment.js'
 import { workerEntry } from './worker-entry.js'
+import type { ChainInput } from './boundary-task.js'
+import { invokeOnScratch, type Executor, type ExecuteOptions, type InvokeResult, type ScratchRun } from './executor.js'
+import type { Tenant } from './tenant.js'
 
 interface FunctionProcess {
   child: ChildProcess
@@ -25,7 +28,8 @@ interface Replica {
   inflight: number
 }
 
-export class HttpExecutor {
+export class HttpExecutor implements Executor {
+  readonly mode = 'http' as const
   private readonly procs = new Map<string, Replica[]>()
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 })
   private readonly packr = new Packr()
@@ -83,7 +87,7 @@ export class HttpExecutor {
     await this.run(plan, write, { timeLimitMs: 60_000 })
   }
 
-  async run(plan: Plan, write: (mem: ScratchMemory) => Descriptor[], opts: { timeLimitMs: number; quotaBytes?: number }): Promise<CopyRunResult> {
+  async run(plan: Plan, write: (mem: ScratchMemory) => Descriptor[], opts: { timeLimitMs: number; quotaBytes?: number }): Promise<ScratchRun> {
     const copied: CopyCounter = newCopyCounter()
     const scratch = new ScratchMemory()
     const inputs = write(scratch)
@@ -97,10 +101,7 @@ export class HttpExecutor {
     inputs.forEach((d, i) => regions.set(`i${i}`, scratch.bytes().subarray(d.ptr, d.ptr + d.len)))
 
     const timings: StepTiming[] = []
-    const done = new Set<number>()
-    const started = new Set<number>()
-    const running = new Map<number, Promise<number>>()
-    const runStep = async (i: number): Promise<number> => {
+    const runStep = async (i: number): Promise<void> => {
       const s = plan.steps[i]
       const manifest = this.catalog.manifest(s.faaslet)
       const wanted = manifest.outputs.map((_, k) => (uses.get(`s${i}.${k}`) ?? 0) > 0)
@@ -136,19 +137,8 @@ export class HttpExecutor {
       })
       countCopied(copied, s.inputs.some(isStepRef) ? 'betweenStages' : 'boundary', reply.copiedIn ?? 0)
       timings.push({ step: i, ms: reply.ms ?? 0, inputs: [], outputs: [] })
-      done.add(i)
-      return i
     }
-    while (done.size < plan.steps.length) {
-      plan.steps.forEach((s, i) => {
-        if (started.has(i) || !s.inputs.every((r) => !isStepRef(r) || done.has(r.step))) return
-        started.add(i)
-        running.set(i, runStep(i))
-      })
-      if (running.size === 0) throw new Error(`${plan.name}: steps wait on each other`)
-      const finished = await Promise.race(running.values())
-      running.delete(finished)
-    }
+    await runDag(stepDeps(plan), runStep, plan.name)
     const out = new ScratchMemory()
     const outputs = plan.outputs.map((r) => {
       const region = regions.get(keyOf(r))!
@@ -159,6 +149,10 @@ export class HttpExecutor {
     const totalMs = performance.now() - t0
     timings.sort((a, b) => a.step - b.step)
     return { outputs, bytes: () => out.bytes(), timings, totalMs, computeMs: timings.reduce((n, t) => n + t.ms, 0), copied, instantiations: 0 }
+  }
+
+  invoke(tenant: Tenant, plan: Plan, input: ChainInput, opts: ExecuteOptions): Promise<InvokeResult> {
+    return invokeOnScratch('http', (p, write) => this.run(p, write, { timeLimitMs: tenant.limits.timeLimitMs, quotaBytes: tenant.limits.quotaBytes }), plan, input, opts)
   }
 
   async close(): Promise<void> {

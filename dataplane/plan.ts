@@ -11,6 +11,11 @@ export interface PlanStep {
   /** parameter slots in manifest order (see faaslets/abi/manifest.ts parseParams) */
   params: number[]
   inputs: PlanRef[]
+  /**
+   * The chain step this one was expanded from, when it is one of several: a branch of a mapped step
+   * (`heat[3]`, of `heat`) or a partial gather of a tree (`mosaic[0]`, of `mosaic`). Absent otherwise.
+   */
+  of?: string
 }
 
 export interface Plan {
@@ -36,6 +41,11 @@ export function checkPlan(plan: Plan): void {
   }
   plan.steps.forEach((s, i) => s.inputs.forEach((r) => check(r, `step ${s.id}`, i)))
   plan.outputs.forEach((r, i) => check(r, `output ${i}`, plan.steps.length))
+}
+
+/** The steps each step waits for (its inputs' producers). */
+export function stepDeps(plan: Plan): number[][] {
+  return plan.steps.map((s) => [...new Set(s.inputs.filter(isStepRef).map((r) => r.step))])
 }
 
 /** A linear plan: each step reads the previous step's first output (the first reads chain input 0). */

@@ -3,12 +3,16 @@
 // inside a segment is a function call; between segments, on different workers, it is a descriptor posted
 // with the task. Either way no payload byte moves: only {ptr, len} pairs do. The chain's boundary (parsing
 // the body into the input region, encoding the outputs) runs in the first and last segment's worker.
+import { setMaxListeners } from 'node:events'
 import { Piscina } from 'piscina'
 import type { Descriptor } from '../faaslets/abi/region.js'
 import type { Catalog } from '../faaslets/catalog.js'
 import { fail, revive, type GraticuleError } from '../errors/index.js'
 import { releaseInvocation } from './allocator.js'
-import type { OutputEncoding } from './boundary-task.js'
+import type { ChainInput, OutputEncoding } from './boundary-task.js'
+import { newCopyCounter } from './copy-counter.js'
+import { CRASH_WORKER, type Executor, type ExecuteOptions, type InvokeResult } from './executor.js'
+import { openInvocation } from './invocation.js'
 import { isStepRef, type Plan } from './plan.js'
 import { runDag } from './schedule.js'
 import type { SegmentResult, SegmentTask } from './shared-worker.js'
@@ -60,7 +64,8 @@ interface PlanInfo {
 
 let nextPlanId = 1
 
-export class SharedExecutor {
+export class SharedExecutor implements Executor {
+  readonly mode = 'shared' as const
   readonly pool: Piscina
   private readonly progress: SharedArrayBuffer[] = []
   private readonly plans = new WeakMap<Plan, PlanInfo>()
@@ -148,6 +153,30 @@ export class SharedExecutor {
     }
   }
 
+  /** An invocation on the tenant's arena: its input written (here, or by the first worker), run, encoded. */
+  async invoke(tenant: Tenant, plan: Plan, input: ChainInput, opts: ExecuteOptions): Promise<InvokeResult> {
+    const arena = tenant.arena
+    const inv = openInvocation(arena)
+    try {
+      const copied = newCopyCounter()
+      const written = 'write' in input ? input.write(inv.mem) : null
+      const t0 = performance.now()
+      const res = await this.run(tenant, inv.id, plan, written ?? input as Exclude<ChainInput, { write: unknown }>, opts.encode ?? [], {
+        placement: opts.placement, timeLimitMs: tenant.limits.timeLimitMs, crash: opts[CRASH_WORKER],
+      })
+      const totalMs = performance.now() - t0
+      copied.boundary += res.inputs.reduce((n, d) => n + d.len, 0)
+      return {
+        mode: 'shared', invocation: inv.id, outputs: res.outputs, encoded: res.encoded, inputSize: res.inputSize, bytes: () => arena.bytes(),
+        timings: res.timings, totalMs, computeMs: res.timings.reduce((n, t) => n + t.ms, 0), copied,
+        instantiations: res.instantiations, threads: res.threads, release: () => { inv.release() },
+      }
+    } catch (e) {
+      inv.release()
+      throw e
+    }
+  }
+
   /**
    * Runs `plan` for `invocation`. `input` is either the chain input descriptors, already in the arena, or
    * a boundary input a worker parses and writes; `encode` lists the outputs a worker encodes at the end.
@@ -157,6 +186,8 @@ export class SharedExecutor {
     opts: { placement?: Placement; timeLimitMs: number; crash?: boolean },
   ): Promise<SharedRunResult> {
     const controller = new AbortController()
+    // every segment task listens on the one signal: a map over 256 tiles is as many listeners
+    setMaxListeners(Infinity, controller.signal)
     let timedOut = false
     const timer = setTimeout(() => { timedOut = true; controller.abort() }, opts.timeLimitMs)
     try {

@@ -51,6 +51,8 @@ export const ERRORS = {
   E_UNKNOWN_CHAIN: { status: 404, message: 'unknown chain "%s" (known: %s)' },
   E_CHAIN_NAME: { status: 400, message: 'invalid chain name "%s": use 1-63 lowercase letters, digits and dashes' },
   E_CHAIN_READONLY: { status: 409, message: 'chain "%s" ships with graticule and cannot be %s' },
+  E_TOO_MANY_TILES: { status: 400, message: 'step "%s" maps over the tiles of bbox %s at zoom %s: %s tiles (%s columns × %s rows), more than the limit of %s; lower the zoom or shrink the bbox' },
+  E_GATHER_COUNT: { status: 400, message: 'step "%s" (%s) cannot gather the %s branches of mapped step "%s": %s' },
 
   // dataplane
   E_QUOTA_EXCEEDED: { status: 429, message: "tenant %s: memory quota of %s bytes exceeded (asked for %s more)" },

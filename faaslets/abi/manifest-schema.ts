@@ -14,6 +14,7 @@ export const manifestSchema = {
     description: { type: 'string', maxLength: 4000 },
     slot: { type: 'integer', minimum: STATIC_SLOT_FIRST, maximum: STATIC_SLOT_FIRST + STATIC_SLOT_COUNT - 1 },
     timeLimitMs: { type: 'integer', minimum: 1, maximum: 600_000 },
+    associative: { type: 'boolean' },
     inputs: {
       type: 'array', minItems: 1, maxItems: CTX_MAX_INPUTS,
       items: {
@@ -50,8 +51,23 @@ export const manifestSchema = {
 const ajv = new Ajv({ allErrors: true, strict: false })
 export const checkManifestShape = ajv.compile(manifestSchema)
 
-/** Problems with a manifest's shape, as sentences. */
+/** Problems with a manifest's shape (and what its shape promises), as sentences. */
 export function manifestProblems(m: unknown): string[] {
-  if (checkManifestShape(m)) return []
-  return (checkManifestShape.errors ?? []).map((e) => `${e.instancePath || '(manifest)'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` "${(e.params as { additionalProperty: string }).additionalProperty}"` : ''}`)
+  if (!checkManifestShape(m)) {
+    return (checkManifestShape.errors ?? []).map((e) => `${e.instancePath || '(manifest)'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` "${(e.params as { additionalProperty: string }).additionalProperty}"` : ''}`)
+  }
+  return associativeProblems(m as Parameters<typeof associativeProblems>[0])
+}
+
+/**
+ * An associative faaslet gathers gathers: a chain feeds its first output back into its variadic input
+ * (a tree of gathers, chains/bind.ts), so it must have a variadic last input that reads that output's kind.
+ */
+export function associativeProblems(m: { associative?: boolean; inputs: Array<{ kinds: string[]; variadic?: boolean }>; outputs: Array<{ kind: string }> }): string[] {
+  if (!m.associative) return []
+  const last = m.inputs[m.inputs.length - 1]
+  if (!last?.variadic) return ['/associative an associative faaslet gathers any number of regions: its last input must be variadic']
+  const out = m.outputs[0].kind
+  if (out !== 'same-as-input' && !last.kinds.includes(out)) return [`/associative an associative faaslet reads its own output back: its variadic input takes ${last.kinds.join('|')}, its first output is ${out}`]
+  return []
 }

@@ -51,6 +51,13 @@ export interface Manifest {
   params: ParamSpec[]
   /** per-invocation time limit in ms unless the tenant sets a lower one */
   timeLimitMs?: number
+  /**
+   * Gathering is order-insensitive and associative: gathering the gathers of groups of inputs gives what
+   * gathering them all at once gives, in any order. A chain may then gather more regions than one call
+   * takes (CTX_MAX_INPUTS) as a tree: groups of ≤ 8, then the gathers of the groups (chains/bind.ts). Its
+   * last input must be variadic and read its first output's kind (manifest-schema.ts checks).
+   */
+  associative?: boolean
 }
 
 export type RawParams = Record<string, unknown>

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Dataplane, type InvokeResult, type Mode } from '../../dataplane/dataplane.js'
+import { invokeCrashingWorker, startWithTestFaaslets } from '../../dataplane/testing.js'
 import { linearPlan, type Plan } from '../../dataplane/plan.js'
 import { pointArrays, readPoints, writePoints } from '../../faaslets/codecs/points.js'
 import type { RegionMemory } from '../../faaslets/abi/region.js'
@@ -25,7 +26,7 @@ const chain: Plan = linearPlan('echo3', [
 let dp: Dataplane
 
 beforeAll(async () => {
-  dp = await Dataplane.start({ includeTestFaaslets: true, workers: 2, limits: { timeLimitMs: 2_000, quotaBytes: 64 << 20 } })
+  dp = await startWithTestFaaslets({ workers: 2, limits: { timeLimitMs: 2_000, quotaBytes: 64 << 20 } })
 })
 
 afterAll(async () => {
@@ -130,7 +131,7 @@ describe('containment', () => {
   }
 
   it('a worker that dies mid-chain fails its invocation alone and leaks nothing', async () => {
-    await expect(dp.invoke('acme', chain, write, { crashWorker: true })).rejects.toMatchObject({ code: 'E_WORKER_DIED' })
+    await expect(invokeCrashingWorker(dp, 'acme', chain, write)).rejects.toMatchObject({ code: 'E_WORKER_DIED' })
     const ok = await dp.invoke('acme', chain, write)
     expect(weightsOf(ok)[1]).toBe(pts.weight[1] * 30)
     ok.release()

@@ -3,6 +3,7 @@
 import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Dataplane } from '../../dataplane/dataplane.js'
+import { startWithTestFaaslets } from '../../dataplane/testing.js'
 import { buildGateway, type Gateway } from '../../gateway/app.js'
 import { loadChain } from '../../chains/load.js'
 import { encodeOutput } from '../../faaslets/codecs/boundary.js'
@@ -20,7 +21,7 @@ let gw: Gateway
 const chainsDir = tempChainsDir()
 
 beforeAll(async () => {
-  dp = await Dataplane.start({ workers: 1, includeTestFaaslets: true, limits: { timeLimitMs: 5_000 } })
+  dp = await startWithTestFaaslets({ workers: 1, limits: { timeLimitMs: 5_000 } })
   gw = await buildGateway({ dataplane: dp, token: TOKEN, access: { anonymous: ['invoke', 'ingest'] }, chainsDir, ingestion: null })
 })
 

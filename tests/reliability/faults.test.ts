@@ -6,6 +6,7 @@
 // concurrency, the repetitions and the other ways to fail.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Dataplane, type InvokeResult, type Mode } from '../../dataplane/dataplane.js'
+import { invokeCrashingWorker, startWithTestFaaslets } from '../../dataplane/testing.js'
 import { linearPlan, type Plan } from '../../dataplane/plan.js'
 import * as L from '../../faaslets/abi/layout.js'
 import { pointArrays, readPoints, writePoints } from '../../faaslets/codecs/points.js'
@@ -30,7 +31,7 @@ const TIME_LIMIT = 3_000
 let dp: Dataplane
 
 beforeAll(async () => {
-  dp = await Dataplane.start({ includeTestFaaslets: true, workers: 2, limits: { timeLimitMs: TIME_LIMIT, quotaBytes: 128 << 20 } })
+  dp = await startWithTestFaaslets({ workers: 2, limits: { timeLimitMs: TIME_LIMIT, quotaBytes: 128 << 20 } })
   // the copy and http executors start a worker or a process per faaslet on first use; a cold start is not
   // what these tests are about, so every faaslet they use runs once, harmlessly, in each of them first
   dp.tenant('warm', { timeLimitMs: 60_000 })
@@ -122,7 +123,7 @@ describe('a worker that dies', () => {
     dp.tenant('patient', { timeLimitMs: 20_000 })
     for (let round = 0; round < 5; round++) {
       const others = Array.from({ length: 5 }, () => dp.invoke('patient', good, write))
-      const crashed = invocationCode(dp.invoke('faults', good, write, { crashWorker: true }))
+      const crashed = invocationCode(invokeCrashingWorker(dp, 'faults', good, write))
       expect(await crashed).toBe('E_WORKER_DIED')
       await expectAllGood(others)
     }

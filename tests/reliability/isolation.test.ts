@@ -19,6 +19,7 @@ import { join, relative } from 'node:path'
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Dataplane, type InvokeResult } from '../../dataplane/dataplane.js'
+import { startWithTestFaaslets } from '../../dataplane/testing.js'
 import { linearPlan, type Plan } from '../../dataplane/plan.js'
 import * as L from '../../faaslets/abi/layout.js'
 import { pointArrays, readPoints, writePoints } from '../../faaslets/codecs/points.js'
@@ -42,7 +43,7 @@ const BYTE_42 = 0x4242424242424242n
 let dp: Dataplane
 
 beforeAll(async () => {
-  dp = await Dataplane.start({ includeTestFaaslets: true, workers: 2, limits: { timeLimitMs: 5_000, quotaBytes: 64 << 20 } })
+  dp = await startWithTestFaaslets({ workers: 2, limits: { timeLimitMs: 5_000, quotaBytes: 64 << 20 } })
 })
 
 afterAll(async () => {

@@ -5,6 +5,7 @@
 import { revive } from '../../../errors/index.js'
 import { Arena, createArenaHandles } from '../../../dataplane/arena.js'
 import { InvocationHeap, newInvocationId, releaseInvocation } from '../../../dataplane/allocator.js'
+import { openInvocation } from '../../../dataplane/invocation.js'
 import type { Plan } from '../../../dataplane/plan.js'
 import type { Descriptor, RegionMemory } from '../../../faaslets/abi/region.js'
 import { ModuleSet } from './module-set.js'
@@ -85,16 +86,12 @@ export class BrowserDataplane {
 
   /** Runs a plan on the regions `write` puts in the arena (or on held ones it returns). */
   async invoke(plan: Plan, write: (mem: RegionMemory) => Descriptor[]): Promise<BrowserResult> {
-    const invocation = newInvocationId(this.arena)
-    const heap = new InvocationHeap(this.arena, invocation)
-    let released = false
-    const release = () => {
-      if (!released) { released = true; releaseInvocation(this.arena, invocation) }
-    }
+    const inv = openInvocation(this.arena)
+    const release = () => { inv.release() }
     try {
-      const inputs = write(this.arena.regionMemory((size, align) => heap.alloc(size, align)))
+      const inputs = write(inv.mem)
       const t0 = performance.now()
-      const reply = await this.post(plan, invocation, inputs)
+      const reply = await this.post(plan, inv.id, inputs)
       if (reply.type === 'failed') throw revive(reply.error)
       if (reply.type !== 'done') throw new Error(`unexpected worker reply ${reply.type}`)
       return {

@@ -3,7 +3,7 @@
 // opened, allocating with the arena's lock-free chunk allocator; only descriptors travel back.
 import { GraticuleError, revive } from '../../../errors/index.js'
 import { Arena } from '../../../dataplane/arena.js'
-import { InvocationHeap } from '../../../dataplane/allocator.js'
+import { openInvocation } from '../../../dataplane/invocation.js'
 import { InstancePool } from '../../../dataplane/instance-pool.js'
 import { isStepRef } from '../../../dataplane/plan.js'
 import { runSegment } from '../../../dataplane/segment.js'
@@ -16,8 +16,8 @@ let runner: InstancePool | null = null
 
 function run(m: RunMessage): FromWorker {
   if (!runner) throw new Error('worker not initialised')
-  const heap = new InvocationHeap(runner.arena, m.invocation)
-  const inv = { id: m.invocation, heap, mem: runner.arena.regionMemory((size, align) => heap.alloc(size, align)) }
+  // this worker's part of an invocation the page opened (and releases)
+  const inv = openInvocation(runner.arena, { id: m.invocation })
   const known: Array<Descriptor[] | null> = m.plan.steps.map(() => null)
   const timings = runSegment(runner, inv, m.plan, m.plan.steps.map((_, i) => i), m.inputs, known)
   const outputs = m.plan.outputs.map((r) => (isStepRef(r) ? known[r.step]![r.output] : m.inputs[r.input]))
