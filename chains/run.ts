@@ -79,9 +79,13 @@ export async function runChain(dp: Dataplane, chain: Chain, raw: RawParams, inpu
   let chainInput: ChainInput
   if ('points' in input) chainInput = { points: input.points }
   else {
-    // a body must reach the worker without a copy per attempt: it goes on shared memory once
-    const body = new Uint8Array(new SharedArrayBuffer(input.body.byteLength))
-    body.set(input.body)
+    // a body must reach the worker without a copy per attempt: it goes on shared memory once (the gateway's
+    // invocation bodies arrive there already)
+    let body = input.body
+    if (!(body.buffer instanceof SharedArrayBuffer)) {
+      body = new Uint8Array(new SharedArrayBuffer(input.body.byteLength))
+      body.set(input.body)
+    }
     chainInput = { body, format: input.format, region: INPUT_REGION[chain.input.kind], options: { ...opts.input, tile: tileOf(chain, raw) }, maxPoints: opts.maxPoints }
   }
   const res = await dp.invoke(opts.tenant ?? 'default', plan, chainInput, {

@@ -78,7 +78,9 @@ export async function invokeOnScratch(
     inputSize = input.points.x.length
     write = (mem) => [writePoints(mem, input.points)]
   } else {
-    const prepared = await prepareInput(input.body, input.format, input.region, input.options)
+    // decoders want private bytes (TextDecoder refuses views on shared memory)
+    const body = input.body.buffer instanceof SharedArrayBuffer ? input.body.slice() : input.body
+    const prepared = await prepareInput(body, input.format, input.region, input.options)
     inputSize = preparedSize(prepared)
     if (input.maxPoints !== undefined && inputSize > input.maxPoints) throw fail('E_TOO_MANY_POINTS', inputSize, input.maxPoints)
     carried = carriedOf(prepared)

@@ -115,7 +115,7 @@ export class SharedExecutor implements Executor {
     known: Array<Descriptor[] | null>, names: string[], withAttachments: boolean, progress?: SharedArrayBuffer,
   ): SegmentTask {
     const modules = names.map((name) => ({ name, key: this.catalog.key(name) }))
-    const task: SegmentTask = { tenant: tenant.name, tenantKey: tenant.key, invocation, planId: info.id, run, inputs, known, modules, progress }
+    const task: SegmentTask = { tenant: tenant.name, tenantKey: tenant.key, invocation, limitBytes: tenant.invocationLimitBytes, planId: info.id, run, inputs, known, modules, progress }
     if (withAttachments) {
       task.plan = plan
       task.attach = {
@@ -156,7 +156,7 @@ export class SharedExecutor implements Executor {
   /** An invocation on the tenant's arena: its input written (here, or by the first worker), run, encoded. */
   async invoke(tenant: Tenant, plan: Plan, input: ChainInput, opts: ExecuteOptions): Promise<InvokeResult> {
     const arena = tenant.arena
-    const inv = openInvocation(arena)
+    const inv = openInvocation(arena, { limitBytes: tenant.invocationLimitBytes })
     try {
       const copied = newCopyCounter()
       const written = 'write' in input ? input.write(inv.mem) : null

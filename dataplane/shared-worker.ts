@@ -37,6 +37,8 @@ export interface SegmentTask {
   tenant: string
   tenantKey: number
   invocation: number
+  /** what this task's part of the invocation may hold (Tenant.invocationLimitBytes) */
+  limitBytes: number
   /** the plan's id in this executor; the plan itself is attached only when the worker lacks it */
   planId: number
   plan?: Plan
@@ -128,7 +130,7 @@ export default async function runSegmentTask(task: SegmentTask): Promise<Segment
   const runner = tenant.runner
   const before = runner.instantiations
   // this thread's part of the invocation: the executor, which opened it, releases every chunk at the end
-  const inv = openInvocation(runner.arena, { id: task.invocation })
+  const inv = openInvocation(runner.arena, { id: task.invocation, limitBytes: task.limitBytes })
   const known = task.known.slice()
   try {
     let inputs = task.inputs

@@ -2,6 +2,7 @@
 // another's data at all (a pointer is an offset into its own tenant's memory, nothing more).
 import { Arena, createArenaHandles } from './arena.js'
 import { reconcile } from './allocator.js'
+import { CHUNK_BYTES } from '../faaslets/abi/layout.js'
 
 export interface TenantLimits {
   /** chunk-heap bytes held at once by the tenant's running invocations */
@@ -29,6 +30,15 @@ export class Tenant {
 
   constructor(readonly name: string, readonly limits: TenantLimits) {
     this.arena = new Arena(createArenaHandles({ tenant: name, quotaBytes: limits.quotaBytes }))
+  }
+
+  /**
+   * What one invocation may hold in one thread: three quarters of the tenant's quota. A runaway
+   * allocation must fail only its own invocation; if it could take the whole quota, every sibling asking
+   * for a chunk while it ran would fail with it. A quarter is always left to the tenant's other work.
+   */
+  get invocationLimitBytes(): number {
+    return Math.max(8 * CHUNK_BYTES, Math.floor((this.limits.quotaBytes * 3) / 4))
   }
 
   /** Called whenever an invocation ends. */

@@ -4,6 +4,7 @@ import { inputFormatFromMedia, INPUT_MEDIA_TYPES, MEDIA_TYPES, parseInputOptions
 import type { Mode } from '../../dataplane/dataplane.js'
 import { fail } from '../../errors/index.js'
 import type { GatewayContext } from '../context.js'
+import { SharedBodyPool, sharedBodies } from '../shared-body.js'
 import { answer, BINARY, documented, empty, json, problems, requestBody, TEXT } from '../openapi.js'
 
 const nameParams = {
@@ -65,54 +66,69 @@ export async function chainRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     return reply.code(204).send()
   })
 
-  app.post<{ Params: { name: string }; Querystring: Record<string, string>; Body: Buffer }>('/chains/:name/invoke', {
-    schema: {
-      summary: 'Run a chain on the body (tile bytes, GeoJSON, CSV or NDJSON by content type); parameters in the query string',
-      tags: ['chains'],
-      params: nameParams,
-      querystring: {
-        type: 'object',
-        properties: {
-          mode: { type: 'string', enum: ['shared', 'copy', 'http'], description: 'executor (default shared)' },
-          output: { type: 'string', description: 'which output to return when the chain has several (default: the first)' },
-          tenant: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' },
-          crs: { type: 'string', description: 'CRS of a body that names none (CSV, GeoJSON without crs): EPSG:n, a URN or a proj4 string (default EPSG:4326)' },
-          geometry: { type: 'string', description: 'what lines and polygons become where the chain reads points: refuse (default), vertices or centroid (a chain that declares its own geometry parameter takes it instead)' },
-          delimiter: { type: 'string', description: 'CSV delimiter: , ; tab or | (default: sniffed from the header)' },
-          rfc7946: { type: 'string', enum: ['true', 'false'], description: 'true: GeoJSON in a CRS other than EPSG:4326 is refused rather than written with a crs member' },
+  // invocation bodies go straight onto pooled shared memory, which the worker running the chain reads
+  const bodies = new SharedBodyPool()
+  await app.register(async (scope) => {
+    sharedBodies(scope, bodies, ctx.limits.bodyLimit)
+    scope.post<{ Params: { name: string }; Querystring: Record<string, string>; Body: Uint8Array }>('/chains/:name/invoke', {
+      schema: {
+        summary: 'Run a chain on the body (tile bytes, GeoJSON, CSV or NDJSON by content type); parameters in the query string',
+        tags: ['chains'],
+        params: nameParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            mode: { type: 'string', enum: ['shared', 'copy', 'http'], description: 'executor (default shared)' },
+            output: { type: 'string', description: 'which output to return when the chain has several (default: the first)' },
+            tenant: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' },
+            crs: { type: 'string', description: 'CRS of a body that names none (CSV, GeoJSON without crs): EPSG:n, a URN or a proj4 string (default EPSG:4326)' },
+            geometry: { type: 'string', description: 'what lines and polygons become where the chain reads points: refuse (default), vertices or centroid (a chain that declares its own geometry parameter takes it instead)' },
+            delimiter: { type: 'string', description: 'CSV delimiter: , ; tab or | (default: sniffed from the header)' },
+            rfc7946: { type: 'string', enum: ['true', 'false'], description: 'true: GeoJSON in a CRS other than EPSG:4326 is refused rather than written with a crs member' },
+          },
+          additionalProperties: { type: 'string' },
         },
-        additionalProperties: { type: 'string' },
       },
-    },
-    config: documented({
-      body: INVOKE_BODIES,
-      responses: {
-        200: answer('the output, encoded as the chain declares it (x-graticule-* headers: mode, copied bytes, compute and chain ms)', Object.values(MEDIA_TYPES)),
-        ...problems(400, 401, 403, 404, 413, 415, 422, 429, 500, 503, 504),
-      },
-    }),
-  }, async (req, reply) => {
-    if (ctx.closing()) throw fail('E_SHUTTING_DOWN')
-    const chain = ctx.chains.get(req.params.name)
-    const format = inputFormatFromMedia(req.headers['content-type'])
-    if (!format) throw fail('E_UNSUPPORTED_MEDIA', req.headers['content-type'] ?? 'none', INPUT_MEDIA_TYPES.join(', '))
-    const { mode = 'shared', output, tenant, crs, delimiter, rfc7946, ...params } = req.query
-    // `geometry` reads the body unless the chain takes it as its own parameter (tile-heatmap: its clusters)
-    const declaresGeometry = chain.input.params.some((p) => p.name === 'geometry')
-    const geometry = declaresGeometry ? undefined : params.geometry
-    if (!declaresGeometry) delete params.geometry
-    const input = parseInputOptions({ crs, geometry, delimiter })
-    const wanted = output ?? chain.outputs[0].name
-    if (!chain.outputs.some((o) => o.name === wanted)) throw fail('E_BAD_PARAM', 'output', `chain ${chain.name} has outputs ${chain.outputs.map((o) => o.name).join(', ')}`)
-    // encode only the output this response carries (the others can cost as much as the chain itself)
-    const res = await ctx.runner.run(chain, params, { body: req.body ?? Buffer.alloc(0), format }, { mode: mode as Mode, tenant, maxPoints: ctx.limits.maxPointsPerRequest, only: [wanted], input, rfc7946: rfc7946 === 'true' })
-    const out = res.outputs[0]
-    return reply
-      .header('x-graticule-mode', res.invocation.mode)
-      .header('x-graticule-copied-bytes', String(res.invocation.copied.betweenStages))
-      .header('x-graticule-compute-ms', res.invocation.computeMs.toFixed(3))
-      .header('x-graticule-chain-ms', res.invocation.totalMs.toFixed(3))
-      .type(out.contentType)
-      .send(Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength))
+      config: documented({
+        body: INVOKE_BODIES,
+        responses: {
+          200: answer('the output, encoded as the chain declares it (x-graticule-* headers: mode, copied bytes, compute and chain ms)', Object.values(MEDIA_TYPES)),
+          ...problems(400, 401, 403, 404, 413, 415, 422, 429, 500, 503, 504),
+        },
+      }),
+    }, async (req, reply) => {
+      if (ctx.closing()) throw fail('E_SHUTTING_DOWN')
+      const chain = ctx.chains.get(req.params.name)
+      const format = inputFormatFromMedia(req.headers['content-type'])
+      if (!format) throw fail('E_UNSUPPORTED_MEDIA', req.headers['content-type'] ?? 'none', INPUT_MEDIA_TYPES.join(', '))
+      const { mode = 'shared', output, tenant, crs, delimiter, rfc7946, ...params } = req.query
+      // `geometry` reads the body unless the chain takes it as its own parameter (tile-heatmap: its clusters)
+      const declaresGeometry = chain.input.params.some((p) => p.name === 'geometry')
+      const geometry = declaresGeometry ? undefined : params.geometry
+      if (!declaresGeometry) delete params.geometry
+      const input = parseInputOptions({ crs, geometry, delimiter })
+      const wanted = output ?? chain.outputs[0].name
+      if (!chain.outputs.some((o) => o.name === wanted)) throw fail('E_BAD_PARAM', 'output', `chain ${chain.name} has outputs ${chain.outputs.map((o) => o.name).join(', ')}`)
+      // encode only the output this response carries (the others can cost as much as the chain itself)
+      const body = req.body ?? new Uint8Array(0)
+      let res: Awaited<ReturnType<typeof ctx.runner.run>>
+      try {
+        res = await ctx.runner.run(chain, params, { body, format }, { mode: mode as Mode, tenant, maxPoints: ctx.limits.maxPointsPerRequest, only: [wanted], input, rfc7946: rfc7946 === 'true' })
+      } catch (e) {
+        // a worker stopped mid-task (time limit, crash) may not have let go of the body: it is not reused
+        const code = (e as { code?: string }).code
+        if (code !== 'E_FAASLET_TIMEOUT' && code !== 'E_WORKER_DIED') bodies.give(body)
+        throw e
+      }
+      bodies.give(body)
+      const out = res.outputs[0]
+      return reply
+        .header('x-graticule-mode', res.invocation.mode)
+        .header('x-graticule-copied-bytes', String(res.invocation.copied.betweenStages))
+        .header('x-graticule-compute-ms', res.invocation.computeMs.toFixed(3))
+        .header('x-graticule-chain-ms', res.invocation.totalMs.toFixed(3))
+        .type(out.contentType)
+        .send(Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength))
+    })
   })
 }
