@@ -63,11 +63,14 @@ interface PlanInfo {
 }
 
 let nextPlanId = 1
+const PROGRESS_SLOTS = 1 << 16
 
 export class SharedExecutor implements Executor {
   readonly mode = 'shared' as const
   readonly pool: Piscina
-  private readonly progress: SharedArrayBuffer[] = []
+  /** per running task, the step it is on (written by the worker): one array, a slot per task */
+  private readonly progress = new Int32Array(new SharedArrayBuffer(PROGRESS_SLOTS * 4))
+  private readonly freeSlots = Array.from({ length: PROGRESS_SLOTS - 1 }, (_, i) => PROGRESS_SLOTS - 2 - i)
   private readonly plans = new WeakMap<Plan, PlanInfo>()
 
   constructor(private readonly catalog: Catalog, opts: SharedExecutorOptions) {
@@ -96,7 +99,7 @@ export class SharedExecutor implements Executor {
     const info = this.info(plan)
     await Promise.all(
       Array.from({ length: this.pool.options.maxThreads }, () =>
-        this.pool.run(this.task(tenant, 0, plan, info, [], [], [], names, true)),
+        this.pool.run(this.task(tenant, 0, plan, info, [], [], [], names, PROGRESS_SLOTS - 1)),
       ),
     )
   }
@@ -112,15 +115,19 @@ export class SharedExecutor implements Executor {
 
   private task(
     tenant: Tenant, invocation: number, plan: Plan, info: PlanInfo, run: number[], inputs: Descriptor[],
-    known: Array<Descriptor[] | null>, names: string[], withAttachments: boolean, progress?: SharedArrayBuffer,
+    known: Array<Descriptor[] | null>, attachNames: string[] | null, progressSlot: number,
   ): SegmentTask {
-    const modules = names.map((name) => ({ name, key: this.catalog.key(name) }))
-    const task: SegmentTask = { tenant: tenant.name, tenantKey: tenant.key, invocation, limitBytes: tenant.invocationLimitBytes, planId: info.id, run, inputs, known, modules, progress }
-    if (withAttachments) {
+    const task: SegmentTask = {
+      tenant: tenant.name, tenantKey: tenant.key, invocation, limitBytes: tenant.invocationLimitBytes, planId: info.id,
+      run, inputs, known, generation: this.catalog.generation, progressSlot,
+    }
+    if (attachNames) {
       task.plan = plan
       task.attach = {
         arena: tenant.arena.handles,
-        modules: names.map((name) => ({ name, key: this.catalog.key(name), module: this.catalog.module(name), manifest: this.catalog.manifest(name) })),
+        keys: Object.fromEntries(this.catalog.names().flatMap((n) => { try { return [[n, this.catalog.key(n)]] } catch { return [] } })),
+        modules: attachNames.map((name) => ({ name, key: this.catalog.key(name), module: this.catalog.module(name), manifest: this.catalog.manifest(name) })),
+        progress: this.progress.buffer as SharedArrayBuffer,
       }
     }
     return task
@@ -131,11 +138,11 @@ export class SharedExecutor implements Executor {
     tenant: Tenant, invocation: number, plan: Plan, info: PlanInfo, seg: Segment, inputs: Descriptor[],
     known: Array<Descriptor[] | null>, boundary: Pick<SegmentTask, 'input' | 'encode'>, signal: AbortSignal, crash = false,
   ): Promise<Extract<SegmentResult, { ok: true }>> {
-    const names = seg.run.length === plan.steps.length ? info.names : [...new Set(seg.run.map((i) => plan.steps[i].faaslet.split('@')[0]))]
-    const progress = this.progress.pop() ?? new SharedArrayBuffer(4)
+    // a slot of the progress array for this task (the last one is shared if ever more run at once)
+    const slot = this.freeSlots.pop() ?? PROGRESS_SLOTS - 1
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
-        const task = this.task(tenant, invocation, plan, info, seg.run, inputs, known, names, attempt > 0, progress)
+        const task = this.task(tenant, invocation, plan, info, seg.run, inputs, known, attempt > 0 ? info.names : null, slot)
         if (seg.writesInput) task.input = boundary.input
         if (seg.encodes) task.encode = boundary.encode
         if (crash) task.crash = true
@@ -146,10 +153,10 @@ export class SharedExecutor implements Executor {
       }
       throw new Error('worker kept reporting missing modules')
     } catch (e) {
-      (e as { step?: string }).step = plan.steps[new Int32Array(progress)[0]]?.id
+      (e as { step?: string }).step = plan.steps[Atomics.load(this.progress, slot)]?.id
       throw e
     } finally {
-      this.progress.push(progress)
+      if (slot !== PROGRESS_SLOTS - 1) this.freeSlots.push(slot)
     }
   }
 

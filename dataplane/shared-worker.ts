@@ -1,8 +1,9 @@
 // A piscina worker of the shared-memory executor. It keeps, per tenant, an Arena on the tenant's shared
 // memory and a pool of faaslet instances on it, the compiled modules and the plans it was sent. A task
-// names what it needs by key (tenant key, module keys, plan id); when the worker lacks something it
-// answers `missing` and the executor resends the task with it attached (once per worker, not per task),
-// so a warm invocation carries descriptors, step indexes and ids, never a plan or a module.
+// names what it needs by number (tenant key, catalog generation, plan id, progress slot); when the worker
+// lacks something it answers `missing` and the executor resends the task with it attached (once per
+// worker, not per task), so a warm invocation carries descriptors, step indexes and numbers — never a
+// plan, a module or a list of module keys (a structured clone costs per field).
 //
 // A task may also carry the chain's boundary: the request body to parse and write as the input region
 // (or point columns on SharedArrayBuffers to write), and the outputs to encode (PNG, GeoJSON, …). That
@@ -46,9 +47,17 @@ export interface SegmentTask {
   /** chain input descriptors (empty when this task writes the input itself) */
   inputs: Descriptor[]
   known: Array<Descriptor[] | null>
-  modules: ModuleRef[]
-  progress?: SharedArrayBuffer
-  attach?: { arena: ArenaHandles; modules: ModuleAttachment[] }
+  /** the catalog generation the task was made in: a worker holding an older one refreshes its modules */
+  generation: number
+  /** this task's slot in the executor's progress array: the step running, for a supervisor that kills it */
+  progressSlot: number
+  attach?: {
+    arena: ArenaHandles
+    /** the catalog's module keys at `generation`: the worker drops modules whose key changed */
+    keys: Record<string, string>
+    modules: ModuleAttachment[]
+    progress: SharedArrayBuffer
+  }
   /** boundary in: parse and write the chain's input region here before running */
   input?: Exclude<ChainInput, { write: unknown }>
   /** boundary out: encode these plan outputs here after running (they must be known by then) */
@@ -76,9 +85,11 @@ export type SegmentResult =
   | { ok: false; error: { code: string; message: string } }
 
 const modules = new Map<string, ModuleAttachment>()
+let generation = -1
+let progress: Int32Array | null = null
 const tenants = new Map<string, { key: number; runner: LocalRunner }>()
-/** plans by id, most recently used last; bounded so a stream of one-off plans cannot grow it */
-const plans = new Map<number, Plan>()
+/** plans by id with the module names they use; bounded so a stream of one-off plans cannot grow it */
+const plans = new Map<number, { plan: Plan; names: string[] }>()
 const PLANS_KEPT = 1024
 
 const source: ModuleSource = {
@@ -92,15 +103,21 @@ const source: ModuleSource = {
 
 function attach(task: SegmentTask): void {
   if (task.plan) {
-    plans.set(task.planId, task.plan)
+    plans.set(task.planId, { plan: task.plan, names: [...new Set(task.plan.steps.map((s) => s.faaslet.split('@')[0]))] })
     if (plans.size > PLANS_KEPT) plans.delete(plans.keys().next().value!)
   }
   if (!task.attach) return
-  for (const m of task.attach.modules) {
-    const had = modules.get(m.name)
-    modules.set(m.name, m)
-    if (had && had.key !== m.key) for (const t of tenants.values()) t.runner.forget(m.name)
+  progress = new Int32Array(task.attach.progress)
+  const drop = (name: string) => {
+    modules.delete(name)
+    for (const t of tenants.values()) t.runner.forget(name)
   }
+  for (const [name, m] of modules) if (task.attach.keys[name] !== m.key) drop(name)
+  for (const m of task.attach.modules) {
+    if (modules.get(m.name)?.key !== m.key) drop(m.name)
+    modules.set(m.name, m)
+  }
+  generation = task.generation
   const have = tenants.get(task.tenant)
   if (!have || have.key !== task.tenantKey) {
     tenants.set(task.tenant, { key: task.tenantKey, runner: new LocalRunner(source, new Arena(task.attach.arena)) })
@@ -121,10 +138,10 @@ async function writeInput(input: NonNullable<SegmentTask['input']>, mem: Paramet
 export default async function runSegmentTask(task: SegmentTask): Promise<SegmentResult> {
   attach(task)
   const tenant = tenants.get(task.tenant)
-  if (!tenant || tenant.key !== task.tenantKey) return { ok: false, missing: true }
-  for (const m of task.modules) if (modules.get(m.name)?.key !== m.key) return { ok: false, missing: true }
-  const plan = plans.get(task.planId)
-  if (!plan) return { ok: false, missing: true }
+  const entry = plans.get(task.planId)
+  if (!tenant || tenant.key !== task.tenantKey || !entry || generation !== task.generation || !progress) return { ok: false, missing: true }
+  for (const name of entry.names) if (!modules.has(name)) return { ok: false, missing: true }
+  const plan = entry.plan
   if (task.crash) process.exit(70)
 
   const runner = tenant.runner
@@ -142,7 +159,7 @@ export default async function runSegmentTask(task: SegmentTask): Promise<Segment
       inputSize = w.size
       carried = w.carried
     }
-    const timings = runSegment(runner, inv, plan, task.run, inputs, known, task.progress ? new Int32Array(task.progress) : undefined, threadId)
+    const timings = runSegment(runner, inv, plan, task.run, inputs, known, progress.subarray(task.progressSlot, task.progressSlot + 1), threadId)
     const outputs = known.map((k, i) => (task.run.includes(i) ? k : null))
     const result: SegmentResult = { ok: true, outputs, timings, instantiations: runner.instantiations - before, threadId }
     if (task.input) {

@@ -18,6 +18,7 @@ import { drive } from './bench/load.js'
 import type { Target } from './bench/matrix.js'
 import { Progress } from './bench/progress.js'
 import { verify } from './bench/verify.js'
+import { measureDispatch } from './bench/dispatch.js'
 import { clockTicks, cpuSample, GatewayProcess, machineBusyMs, waitQuiet } from './bench/scale-gateway.js'
 import { SCALE_TILE, uniformTile } from './bench/scale-inputs.js'
 import { efficiencies, pts, runFlags, SCALE_MODES, scaleChart, scaleGoals, scaleMarkdown, type ScaleData, type ScaleMode, type ScaleRun } from './bench/scale-report.js'
@@ -199,7 +200,7 @@ const data: ScaleData = {
     clockTicks: procAvailable ? clockTicks() : 0, procAvailable,
   },
   machine: { cpu: c[0]?.model ?? 'unknown', cores: c.length, availableParallelism: cores, node: process.version, platform: `${process.platform}-${process.arch}`, memoryGiB: Math.round(totalmem() / 2 ** 30) },
-  verify: verified, runs, goals: [], chart: null,
+  verify: verified, runs, dispatch: quick ? null : await measureDispatch(), goals: [], chart: null,
 }
 data.goals = scaleGoals(data)
 const base = resultName('scale')

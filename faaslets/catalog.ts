@@ -32,6 +32,8 @@ export interface CatalogOptions {
 
 export class Catalog {
   private readonly entries = new Map<string, CatalogEntry>()
+  /** bumped by every add and remove: a worker that saw an older generation refreshes what it holds */
+  generation = 0
   private readonly modules = new Map<string, WebAssembly.Module>()
   private readonly keys = new Map<string, string>()
   /** bytes of modules that live only in memory (deployed without a store) */
@@ -53,6 +55,7 @@ export class Catalog {
   }
 
   add(entry: CatalogEntry, module?: WebAssembly.Module, bytes?: Uint8Array): void {
+    this.generation++
     this.entries.set(entry.manifest.name, entry)
     this.modules.delete(entry.manifest.name)
     this.keys.delete(entry.manifest.name)
@@ -62,6 +65,7 @@ export class Catalog {
   }
 
   remove(name: string): boolean {
+    this.generation++
     this.modules.delete(name)
     this.keys.delete(name)
     this.bytes.delete(name)

@@ -2,6 +2,7 @@
 // missed by how much, or not measurable on this run/machine), Markdown tables and one SVG chart (req/s
 // and efficiency against workers, a panel per body).
 import { fmt } from '../lib/measure.js'
+import type { DispatchResult } from './dispatch.js'
 import { table } from '../lib/report.js'
 import { miss } from '../hop/report.js'
 import { MODE_COLORS } from './report.js'
@@ -83,6 +84,8 @@ export interface ScaleData {
   machine: { cpu: string; cores: number; availableParallelism: number; node: string; platform: string; memoryGiB: number }
   verify: Array<{ workers: number; points: number; modes: ScaleMode[]; modesIdentical: boolean; slowestMs: number }>
   runs: ScaleRun[]
+  /** the fixed cost of one warm invocation, in process (null with --quick) */
+  dispatch: DispatchResult | null
   goals: ScaleGoal[]
   chart: string | null
 }
@@ -193,6 +196,14 @@ export function scaleGoals(d: ScaleData): ScaleGoal[] {
         top !== low && s1 && c1 && c1.rps > 0 ? `${x2(s1.rps / c1.rps)} at N=${low}` : ''].filter(Boolean).join('; '),
     })
   }
+  if (d.dispatch) {
+    const us = d.dispatch.medianUs
+    goals.push({
+      goal: 'fixed cost of a warm invocation (dispatch)', target: '≤ 50 µs',
+      measured: `${us.toFixed(0)} µs${d.dispatch.mainCpuUs !== null ? ` (main thread CPU ${d.dispatch.mainCpuUs.toFixed(0)} µs)` : ''}`,
+      met: us <= 50, note: us <= 50 ? '' : miss(us, 50, true, (v) => `${v.toFixed(0)} µs`),
+    })
+  }
   for (const n of d.settings.points) {
     for (const m of d.settings.modes) {
       const one = find(d.runs, m, n, 1), two = find(d.runs, m, n, 2)
@@ -259,6 +270,10 @@ export function scaleMarkdown(d: ScaleData, machine: string): string {
   out.push(table(['N', 'body', 'modes', 'same bytes', 'slowest warm request'], d.verify.map((v) => [v.workers, pts(v.points), v.modes.join(', '), v.modesIdentical ? 'identical' : 'DIFFERENT', ms(v.slowestMs)])), '')
   out.push('## req/s · efficiency', '', efficiencyTable(d), '')
   for (const n of st.points) out.push(`## ${pts(n)} points (${((d.runs.find((r) => r.points === n)?.bodyBytes ?? 0) / 2 ** 20).toFixed(2)} MiB body)`, '', runsTable(d, n), '')
+  if (d.dispatch) {
+    const dd = d.dispatch
+    out.push('## The fixed cost of an invocation', '', `A one-step plan (points-scale on one point) invoked ${dd.invocations} times in a row, ${dd.rounds} rounds, on an in-process dataplane of one worker: the plan checked, the input written, the task posted and answered, the invocation released — everything but the faaslet. Median ${dd.medianUs.toFixed(1)} µs per invocation (rounds: ${dd.roundsUs.map((u) => u.toFixed(0)).join(', ')} µs)${dd.mainCpuUs !== null ? `; the calling thread's CPU ${dd.mainCpuUs.toFixed(1)} µs per invocation` : ''}.`, '')
+  }
   const flagged = d.runs.filter((r) => r.flags.length)
   out.push('## Flagged runs', '', flagged.length ? flagged.map((r) => `- N=${r.workers} ${r.mode} ${pts(r.points)}: ${r.flags.join(', ')}`).join('\n') : 'None: every run answered every request with a 2xx.', '')
   out.push('## Goals (issue 14)', '', scaleGoalsTable(d.goals), '')
