@@ -20,18 +20,19 @@ const MAX_SIZE: f64 = 4096;
 const MAX_RADIUS: f64 = 256;
 const KERNEL_QUARTIC: f64 = 0;
 const KERNEL_GAUSSIAN: f64 = 1;
-// cells per band of rows: the quartic's difference rows hold 48 bytes a cell, the gaussian's 8
-const QUARTIC_BAND_CELLS: i32 = 4096;
+// cells per band of rows: the quartic's difference rows hold 96 bytes a cell (two block systems) and are
+// padded by ⌈2r⌉ + 1 cells on each side (quartic.ts), the gaussian's 8 bytes a cell
+const QUARTIC_BAND_CELLS: i32 = 32768;
 const GAUSSIAN_BAND_CELLS: i32 = 32768;
 
 export function gr_abi_version(): i32 { return ABI_VERSION; }
 
 function isInt(v: f64, lo: f64, hi: f64): bool { return v >= lo && v <= hi && Math.floor(v) == v; }
 
-/** log2 of the rows per band: about `cells` cells a band, at least one row, no more than the tile. */
-function bandShift(size: i32, cells: i32): i32 {
+/** log2 of the rows per band: rows of `width` cells, about `cells` cells a band, at least one row, no more than the tile's `size`. */
+function bandShift(size: i32, width: i32, cells: i32): i32 {
   let shift = 0;
-  while ((size << (shift + 1)) <= cells && (1 << shift) < size) shift++;
+  while ((width << (shift + 1)) <= cells && (1 << shift) < size) shift++;
   return shift;
 }
 
@@ -64,7 +65,8 @@ export function gr_run(ctx: usize): i32 {
   const reach = gauss ? 3 * radius : radius;
   const pts = toPixels(
     data(r), count(r), recordBytes, isClusters ? CLUSTER_WEIGHT : POINT_WEIGHT, srcCrs,
-    <i32>z, x, y, cells, reach, bandShift(cells, gauss ? GAUSSIAN_BAND_CELLS : QUARTIC_BAND_CELLS),
+    <i32>z, x, y, cells, reach,
+    gauss ? bandShift(cells, cells, GAUSSIAN_BAND_CELLS) : bandShift(cells, cells + 2 * (<i32>Math.ceil(2 * radius) + 1), QUARTIC_BAND_CELLS),
   );
   if (pts.bad >= 0) return fail(ctx, STATUS_MALFORMED_INPUT, "record " + pts.bad.toString() + " has a non-finite coordinate or weight");
 

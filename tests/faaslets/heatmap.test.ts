@@ -341,6 +341,33 @@ describe('heatmap matches the brute-force kernel sum', () => {
     }
   }
 
+  it('quartic with radii that are not half-integers or under a cell, dense points, weights over six decades', () => {
+    // the faaslet's blocks are 2⌈2r⌉ columns wide (single columns for r ≤ 0.5), in two staggered systems:
+    // dense data puts discs across every block boundary of both; heavy-tailed weights make any rounding
+    // carried from a heavy point into its light neighbours' cells show
+    for (const [radius, n] of [[0.3, 1500], [0.5, 1500], [0.75, 1500], [2.3, 3000], [7.7, 3000], [23.5, 1500]] as Array<[number, number]>) {
+      const src = scatter(Math.round(radius * 10) + 77, n, EUROPE, 256, radius)
+      const r = rng(radius * 100)
+      for (let i = 0; i < n; i++) (src.w as Float64Array)[i] = 10 ** (6 * r() - 3)
+      const o = oracle(src, EUROPE, 256, radius, 'quartic')
+      const { grid } = heatmap(src, { ...EUROPE, radius })
+      expect(mismatches(grid.values, 256, o)).toEqual([])
+    }
+  })
+
+  it('projects latitudes from pole to pole as ln(tan(π/4 + φ/2)) does (two at a time in the faaslet)', () => {
+    // z2 tiles from the top row to the bottom one, 64 cells: points every ~0.37° of latitude, both
+    // hemispheres, the equator and the mercator square's edge (±85.05°), and an odd count (a lone last lane)
+    const lat = Array.from({ length: 481 }, (_, i) => -88.8 + i * 0.37)
+    for (const t of [{ z: 2, x: 1, y: 0 }, { z: 2, x: 1, y: 1 }, { z: 2, x: 1, y: 2 }, { z: 2, x: 1, y: 3 }]) {
+      const src: Source = { x: lat.map((_, i) => -89 + (i % 89) * 0.25), y: lat, w: lat.map((_, i) => 1 + (i % 7)), crs: 4326 }
+      const o = oracle(src, t, 64, 1.5, 'quartic')
+      expect(o.maxAbs).toBeGreaterThan(0)
+      const { grid } = heatmap(src, { ...t, size: 64, radius: 1.5 })
+      expect(mismatches(grid.values, 64, o)).toEqual([])
+    }
+  })
+
   it('quartic at 512×512 with the default radius', () => {
     const src = scatter(512, 400, EUROPE, 512, 16)
     const o = oracle(src, EUROPE, 512, 16, 'quartic')
