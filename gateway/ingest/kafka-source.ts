@@ -14,9 +14,18 @@
 //   - a consumer kafkajs gave up, or one that shows no sign of life, is replaced by a new one (backing off);
 //   - readiness and the link state are judged by progress — a consumer that fetches, results that publish —
 //     never by connection state. Every change of the link is logged and counted (kafka-link.ts).
+//
+// The main thread only moves bytes (issue 14). A fetched batch is handled whole: its new records' values are copied
+// into one buffer and handed to a decoder worker (decode-pool.ts) — one per partition, so a partition's batches stay
+// in order — and kafkajs goes on fetching. The columns that come back go into the partition's windows, in order;
+// windows the watermark passed are sealed there and then, and processed on the partition's own queue, so windows of
+// different partitions compute at once while each partition publishes, then commits, in order. The consumer is held
+// only when it runs too far ahead: a partition with too many batches in its decoder, or windows sealed faster than
+// the chains compute them (a window that waits for a core the next batches are decoded on waits that much longer).
+import { availableParallelism } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Kafka, Partitioners, type Admin, type Consumer, type Producer, type EachBatchPayload, type RetryOptions } from 'kafkajs'
-import { parseSensorColumns } from './sensor-record.js'
+import { SensorDecoders } from './decode-pool.js'
 import { kafkaConfig, kafkaConnectError, type KafkaClientSettings } from './kafka-client.js'
 import { PublishDeferred, type Ingestion, type PartitionProgress } from './ingestion.js'
 import type { WindowResult } from './window-result.js'
@@ -36,6 +45,8 @@ export interface KafkaSourceOptions {
   stallMs?: number
   /** ... and after this long the gateway replaces it with a new one (default 30 s) */
   replaceAfterMs?: number
+  /** worker threads that decode sensor records (default: the cores but one, at least 1, at most 4) */
+  decodeWorkers?: number
 }
 
 interface CommitMeta {
@@ -44,6 +55,24 @@ interface CommitMeta {
 
 /** Publishing and offset look-ups fail fast while the broker is away: the ingestion retries them every tick. */
 const FAST_RETRY: RetryOptions = { retries: 3, initialRetryTime: 200, maxRetryTime: 1_000 }
+
+/** Fetches large enough that a partition's batch carries thousands of records (kafkajs: 1 MB a partition, 10 MB in all). */
+const FETCH = { maxBytesPerPartition: 4 << 20, maxBytes: 16 << 20 }
+/** Batches of a partition handed to its decoder and not yet in its windows, before its consumer waits. */
+const MAX_BATCHES_DECODING = 2
+/** Windows sealed and waiting for their chain and publish, of all partitions, before the consumer waits. */
+const MAX_WINDOWS_WAITING = 2
+
+/** A partition's decoder: its worker, and the batches on their way through it. */
+interface Pin {
+  slot: number
+  /** the generation of the slot's worker when the partition was pinned: the sensor ids in its windows are that worker's */
+  generation: number
+  /** batches handed to the decoder and not yet in the windows, oldest first (each resolves once it is in, never rejects) */
+  pending: Array<Promise<void>>
+  /** the newest of them: a batch goes into the windows after the one before */
+  tail: Promise<void>
+}
 
 export class KafkaSource {
   private readonly kafka: Kafka
@@ -73,9 +102,13 @@ export class KafkaSource {
   private commitFailing = false
   private readonly opening = new Map<number, Promise<void>>()
   private owned = new Set<number>()
-  /** last offset fed per partition, and the topic's end offsets (refreshed at most once a second) */
+  /** last offset fed per partition (handed to its decoder), and the topic's end offsets (refreshed at most once a second) */
   private readonly fed = new Map<number, number>()
   private ends: { at: number; offsets: Map<number, number> } | null = null
+  private decoders: SensorDecoders | null = null
+  private readonly pins = new Map<number, Pin>()
+  /** partitions being read again from their last commit (replay), with the consumer generation that began it: not fed meanwhile */
+  private readonly replaying = new Map<number, number>()
 
   constructor(private readonly ingestion: Ingestion, private readonly opts: KafkaSourceOptions) {
     this.topic = opts.topic ?? 'graticule.sensors'
@@ -123,12 +156,19 @@ export class KafkaSource {
     try {
       await this.setUpTopics()
       await Promise.all([this.admin.connect(), this.producer.connect()])
+      const workers = this.opts.decodeWorkers ?? Math.max(1, Math.min(4, availableParallelism() - 1))
+      const { counter, max } = this.ingestion.sensors
+      this.decoders = new SensorDecoders(workers, { counter, maxSensors: max }, (slot, err) => {
+        // the worker's sensor ids died with it: its partitions are read again from their last commit
+        for (const [partition, pin] of this.pins) if (pin.slot === slot) void this.replay(partition, `its decoder worker died (${err.message})`)
+      })
+      await this.decoders.ready()
       await this.runConsumer(this.consumer)
     } catch (e) {
       const err = kafkaConnectError(e, this.opts.brokers, this.opts.client ?? {})
       this.link.lost(err.message)
       this.stopping = true
-      await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect(), this.admin.disconnect()])
+      await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect(), this.admin.disconnect(), this.decoders?.close()])
       throw err
     }
     this.watchdog = setInterval(() => this.watch(), 250)
@@ -156,6 +196,7 @@ export class KafkaSource {
       groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 20_000,
       // a short fetch wait keeps shutdown and rebalances quick; batches still fill under load
       maxWaitTimeInMs: 250,
+      ...FETCH,
       // after its retries kafkajs restarts a consumer that failed on a retriable error — never one we replaced:
       // a consumer that crashes while being disconnected schedules its own restart after our disconnect, and
       // came back as a second member of the group, holding partitions no window of ours was fed from (seen)
@@ -172,6 +213,8 @@ export class KafkaSource {
       for (const p of this.owned) if (!mine.has(p)) this.revoke(p)
       this.owned = mine
       this.joined = true
+      // a replay that fell back on a new consumer: this one starts from the commits
+      for (const [p, g] of this.replaying) if (g < generation) this.replaying.delete(p)
       alive()
     })
     // mid-rebalance the assignment is unknown: results wait (they are not failures) until the group settles
@@ -255,12 +298,13 @@ export class KafkaSource {
     if (!this.inBatch && silentMs > this.replaceAfterMs) this.replaceConsumer(`no sign of life for ${(silentMs / 1000).toFixed(0)} s`)
   }
 
-  /** A partition went to another instance: forget its open windows, the new owner replays them. */
+  /** A partition went to another instance: forget its open windows (and batches on their way to them), the new owner replays them. */
   private revoke(partition: number): void {
     this.ingestion.dropPartition(this.key(partition))
     this.committed.delete(partition)
     this.wantCommit.delete(partition)
     this.fed.delete(partition)
+    this.pins.delete(partition)
     this.ingestion.metrics.consumerLag.remove({ topic: this.topic, partition: String(partition) })
   }
 
@@ -269,20 +313,85 @@ export class KafkaSource {
     if (this.ingestion.hasPartition(this.key(partition))) return Promise.resolve()
     let p = this.opening.get(partition)
     if (!p) {
-      p = (async () => {
-        const [offsets] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] })
-        const entry = offsets?.partitions.find((x) => x.partition === partition)
-        let closedUpTo = -Infinity
-        if (entry?.metadata) {
-          try {
-            closedUpTo = (JSON.parse(entry.metadata) as CommitMeta).closedUpTo ?? -Infinity
-          } catch { /* foreign metadata: start without */ }
-        }
-        this.ingestion.openPartition(this.key(partition), 'kafka', closedUpTo, (r) => this.publish(partition, r), (progress) => this.commit(partition, progress), () => this.caughtUp(partition))
-      })().finally(() => this.opening.delete(partition))
+      p = this.open(partition).then(() => undefined).finally(() => this.opening.delete(partition))
       this.opening.set(partition, p)
     }
     return p
+  }
+
+  /** Opens a partition's windows as its last commit left them; returns that commit's offset ('-2', the earliest: none yet). */
+  private async open(partition: number): Promise<string> {
+    const [offsets] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] })
+    const entry = offsets?.partitions.find((x) => x.partition === partition)
+    let closedUpTo = -Infinity
+    if (entry?.metadata) {
+      try {
+        closedUpTo = (JSON.parse(entry.metadata) as CommitMeta).closedUpTo ?? -Infinity
+      } catch { /* foreign metadata: start without */ }
+    }
+    this.ingestion.openPartition(this.key(partition), 'kafka', closedUpTo, (r) => this.publish(partition, r), (progress) => this.commit(partition, progress), () => this.caughtUp(partition))
+    return entry && Number(entry.offset) >= 0 ? entry.offset : '-2'
+  }
+
+  /**
+   * Reads a partition again from its last commit, forgetting what this instance built from it: its decoder worker
+   * died, and the sensor ids of its open windows with it. As after a crash, nothing is lost and the windows are
+   * emitted again whole. The commit's offset and its closedUpTo are read together, the windows opened with them,
+   * then the consumer seeks there; meanwhile no batch of the partition is fed. A seek that cannot be made (the
+   * broker is away) falls back on a new consumer, which starts from the commits.
+   */
+  private async replay(partition: number, reason: string): Promise<void> {
+    if (this.replaying.has(partition) || this.stopping || !this.owned.has(partition)) return
+    const generation = this.generation
+    this.replaying.set(partition, generation)
+    this.ingestion.log.warn({ partition: this.key(partition), reason }, `reading ${this.key(partition)} again from its last commit: ${reason}`)
+    try {
+      await this.opening.get(partition)?.catch(() => undefined)
+      this.revoke(partition)
+      await this.committing.get(partition)
+      // revoked meanwhile, or a new consumer (which starts from the commits anyway)
+      if (!this.owned.has(partition) || generation !== this.generation) return void this.replaying.delete(partition)
+      const offset = await this.open(partition)
+      this.consumer.seek({ topic: this.topic, partition, offset })
+      this.replaying.delete(partition)
+    } catch (e) {
+      this.revoke(partition) // the partition stays unfed until the new consumer joins
+      this.replaceConsumer(`reading ${this.key(partition)} again failed: ${(e as Error).message}`)
+    }
+  }
+
+  /** The partition's decoder: the worker with the fewest partitions, chosen when the partition is first fed. */
+  private pinned(partition: number): Pin {
+    let pin = this.pins.get(partition)
+    if (!pin) {
+      const load = new Array<number>(this.decoders!.size).fill(0)
+      for (const q of this.pins.values()) load[q.slot]++
+      const slot = load.indexOf(Math.min(...load))
+      pin = { slot, generation: this.decoders!.generation(slot), pending: [], tail: Promise.resolve() }
+      this.pins.set(partition, pin)
+    }
+    return pin
+  }
+
+  /** Hands a batch to the partition's decoder; its points go into the windows after the batches before it. */
+  private feed(partition: number, offsets: Float64Array, bytes: Uint8Array, ends: Uint32Array, empty: number): void {
+    const key = this.key(partition)
+    const pin = this.pinned(partition)
+    const decoded = this.decoders!.decode(pin.slot, bytes, ends)
+    const applied = pin.tail.then(() => decoded).then((d) => {
+      if (this.pins.get(partition) !== pin) return // revoked, or read again, meanwhile
+      if (d.generation !== pin.generation) return void this.replay(partition, 'its decoder worker was replaced')
+      // an empty value is no message: rejected as a whole, as a record decoded alone would be
+      if (d.rejected + empty) this.ingestion.metrics.sensorPoints.inc({ source: 'kafka', outcome: 'rejected' }, d.rejected + empty)
+      if (!this.ingestion.hasPartition(key)) return
+      this.ingestion.feedRecords(key, offsets, d)
+      void this.ingestion.requestProcessing(key)
+    }).catch((e: Error) => {
+      if (this.pins.get(partition) === pin) void this.replay(partition, `a batch could not be fed: ${e.message}`)
+    })
+    pin.tail = applied
+    pin.pending.push(applied)
+    void applied.then(() => { pin.pending.shift() })
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -295,14 +404,14 @@ export class KafkaSource {
   }
 
   /**
-   * Feeds a batch into its partition's windows and processes them. Throws nothing of ours: a failure here would
+   * Hands a batch to its partition's decoder, then lets kafkajs fetch on. Throws nothing of ours: a failure here would
    * reach kafkajs, which gives a consumer up for good on errors it calls non-retriable. Only heartbeat()'s own
    * errors pass: kafkajs rejoins the group on them.
    */
   private async takeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { partition } = batch
     // a batch fetched before a rebalance took the partition away: the new owner replays it
-    if (!this.owned.has(partition) || isStale()) return
+    if (!this.owned.has(partition) || isStale() || this.replaying.has(partition)) return
     try {
       await this.ensure(partition)
     } catch (e) {
@@ -312,21 +421,43 @@ export class KafkaSource {
       return
     }
     const key = this.key(partition)
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return
-      const offset = Number(message.offset)
+    // the consumer waits here while the partition's decoder, or the windows' chains, are too far behind it
+    for (let pin = this.pins.get(partition); pin && pin.pending.length >= MAX_BATCHES_DECODING && this.pins.get(partition) === pin;) await pin.pending[0]
+    await this.ingestion.backlog('kafka', MAX_WINDOWS_WAITING)
+    // revoked, sought back or stopped meanwhile
+    if (!isRunning() || isStale() || this.replaying.has(partition) || !this.ingestion.hasPartition(key)) return
+    const messages = batch.messages
+    if (messages.length) {
       // a new consumer (or a rejoin) resumes from the last commit: records this instance fed already are skipped
-      if (message.value && offset > (this.fed.get(partition) ?? -1)) {
-        const c = parseSensorColumns(message.value)
-        if (c.rejected.length) this.ingestion.metrics.sensorPoints.inc({ source: 'kafka', outcome: 'rejected' }, c.rejected.length)
-        if (c.ts.length && this.ingestion.hasPartition(key)) this.ingestion.feedColumns(key, offset, c.sensor, c.ts, c.lon, c.lat, c.value)
-        this.fed.set(partition, offset)
+      const fed = this.fed.get(partition) ?? -1
+      let first = 0
+      while (first < messages.length && Number(messages[first].offset) <= fed) first++
+      const n = messages.length - first
+      if (n > 0) {
+        // the new records' values one after the other in one buffer: the only copy the main thread makes
+        const offsets = new Float64Array(n), ends = new Uint32Array(n)
+        let size = 0, empty = 0
+        for (let i = 0; i < n; i++) {
+          const m = messages[first + i]
+          offsets[i] = Number(m.offset)
+          if (m.value) {
+            size += m.value.length
+            if (m.value.length === 0) empty++
+          }
+          ends[i] = size
+        }
+        const bytes = new Uint8Array(size)
+        for (let i = 0; i < n; i++) {
+          const v = messages[first + i].value
+          if (v && v.length) bytes.set(v, i ? ends[i - 1] : 0)
+        }
+        this.fed.set(partition, offsets[n - 1])
+        this.feed(partition, offsets, bytes, ends, empty)
       }
-      resolveOffset(message.offset)
+      resolveOffset(messages[messages.length - 1].offset)
     }
     await heartbeat()
     this.ingestion.metrics.consumerLag.set({ topic: this.topic, partition: String(partition) }, Number(batch.offsetLag()))
-    await this.ingestion.enqueue(() => this.ingestion.processAll(false, [key]))
   }
 
   /** True when this instance has consumed the partition up to its end (nothing more is waiting). */
@@ -336,7 +467,8 @@ export class KafkaSource {
       this.ends = { at: Date.now(), offsets: new Map(offsets.map((o) => [o.partition, Number(o.high)])) }
     }
     const end = this.ends.offsets.get(partition) ?? 0
-    return (this.fed.get(partition) ?? -1) + 1 >= end
+    // fed is what went to the decoder: caught up once that is in the windows too
+    return (this.fed.get(partition) ?? -1) + 1 >= end && !this.pins.get(partition)?.pending.length
   }
 
   private async publish(partition: number, r: WindowResult): Promise<void> {
@@ -394,12 +526,14 @@ export class KafkaSource {
     if (this.watchdog) clearInterval(this.watchdog)
     try {
       this.consumer.pause([{ topic: this.topic }])
+      // every batch taken goes into its windows first
+      await Promise.all([...this.pins.values()].map((p) => p.tail))
       await this.ingestion.enqueue(() => this.ingestion.processAll(false, [...this.owned].map((p) => this.key(p))))
       await Promise.all(this.committing.values())
     } catch (e) {
       this.ingestion.log.warn({ err: e }, `final commit skipped (${(e as Error).message}); the next owner replays`)
     }
     this.stopping = true
-    await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect(), this.admin.disconnect()])
+    await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect(), this.admin.disconnect(), this.decoders?.close()])
   }
 }

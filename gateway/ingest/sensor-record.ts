@@ -72,10 +72,10 @@ export function parseSensorMessage(data: Uint8Array | string, format?: SensorWir
 export function validateSensorBatch(decoded: unknown): ParsedSensorMessage {
   let records: unknown[]
   if (isColumnar(decoded)) {
-    const c = validateColumns(decoded)
     const points: SensorPoint[] = []
-    for (let i = 0; i < c.ts.length; i++) points.push({ sensor: c.sensor[i], ts: c.ts[i], lon: c.lon[i], lat: c.lat[i], value: c.value[i] })
-    return { points, rejected: c.rejected }
+    const rejected: RejectedRecord[] = []
+    appendColumns(decoded, { push: (sensor, ts, lon, lat, value) => points.push({ sensor, ts, lon, lat, value }) }, rejected)
+    return { points, rejected }
   }
   if (Array.isArray(decoded)) records = decoded
   else if (isPlainObject(decoded) && 'points' in decoded) {
@@ -120,23 +120,88 @@ export function checkSensorPoint(rec: unknown): SensorPoint | string {
   return { sensor, ts, lon, lat, value }
 }
 
+/** Where decoded points go, one at a time and in order (a column builder; the Kafka decoders' gives sensor ids). */
+export interface SensorPointSink {
+  push(sensor: string, ts: number, lon: number, lat: number, value: number): void
+}
+
+/** Growable columns of points (sensor names kept as strings). */
+export class SensorColumnsBuilder implements SensorPointSink {
+  sensor: string[] = []
+  ts: Float64Array
+  lon: Float64Array
+  lat: Float64Array
+  value: Float64Array
+  count = 0
+
+  constructor(capacity = 16) {
+    const n = Math.max(1, capacity)
+    this.ts = new Float64Array(n); this.lon = new Float64Array(n); this.lat = new Float64Array(n); this.value = new Float64Array(n)
+  }
+
+  push(sensor: string, ts: number, lon: number, lat: number, value: number): void {
+    const k = this.count
+    if (k === this.ts.length) {
+      const grow = (a: Float64Array) => { const b = new Float64Array(a.length * 2); b.set(a); return b }
+      this.ts = grow(this.ts); this.lon = grow(this.lon); this.lat = grow(this.lat); this.value = grow(this.value)
+    }
+    this.sensor[k] = sensor; this.ts[k] = ts; this.lon[k] = lon; this.lat[k] = lat; this.value[k] = value
+    this.count = k + 1
+  }
+}
+
 /** Decodes a message into columns (any shape: a point, rows, or columns). Never throws. */
 export function parseSensorColumns(data: Uint8Array | string, format?: SensorWireFormat): SensorColumns {
+  const b = new SensorColumnsBuilder()
+  const rejected: RejectedRecord[] = []
+  appendSensorMessage(data, b, rejected, format)
+  const k = b.count
+  return { sensor: b.sensor, ts: b.ts.subarray(0, k), lon: b.lon.subarray(0, k), lat: b.lat.subarray(0, k), value: b.value.subarray(0, k), rejected }
+}
+
+/**
+ * Decodes one message (a point, rows, or columns) and pushes its good points to `sink`, in order; returns how many
+ * were rejected (a message that cannot be decoded at all is one), with their reasons in `reasons` when given. What
+ * it accepts and rejects is exactly what parseSensorColumns does (which is built on it). Never throws.
+ */
+export function appendSensorMessage(data: Uint8Array | string, sink: SensorPointSink, reasons?: RejectedRecord[], format?: SensorWireFormat): number {
   const fmt = format ?? (typeof data === 'string' || looksLikeJson(data) ? 'json' : 'msgpack')
   let decoded: unknown
   try {
     if (fmt === 'json') decoded = JSON.parse(typeof data === 'string' ? data : utf8.decode(data))
-    else if (typeof data === 'string' || data.length === 0) return columnsError('msgpack must be non-empty bytes')
+    else if (typeof data === 'string' || data.length === 0) return wholeMessage(reasons, 'msgpack must be non-empty bytes')
     else decoded = unpackr.unpack(data)
   } catch (err) {
-    return columnsError(`not valid ${fmt === 'json' ? 'JSON' : 'msgpack'}: ${(err as Error).message}`)
+    return wholeMessage(reasons, `not valid ${fmt === 'json' ? 'JSON' : 'msgpack'}: ${(err as Error).message}`)
   }
-  if (isColumnar(decoded)) return validateColumns(decoded)
-  const rows = validateSensorBatch(decoded)
-  const n = rows.points.length
-  const c: SensorColumns = { sensor: new Array<string>(n), ts: new Float64Array(n), lon: new Float64Array(n), lat: new Float64Array(n), value: new Float64Array(n), rejected: rows.rejected }
-  rows.points.forEach((p, i) => { c.sensor[i] = p.sensor; c.ts[i] = p.ts; c.lon[i] = p.lon; c.lat[i] = p.lat; c.value[i] = p.value })
-  return c
+  if (isColumnar(decoded)) return appendColumns(decoded, sink, reasons)
+  let records: unknown[]
+  if (Array.isArray(decoded)) records = decoded
+  else if (isPlainObject(decoded) && 'points' in decoded) {
+    if (!Array.isArray(decoded.points)) return wholeMessage(reasons, '`points` must be an array of points')
+    records = decoded.points
+  } else if (isPlainObject(decoded)) records = [decoded]
+  else return wholeMessage(reasons, `expected a point, an array of points or {points: [...]}, got ${describe(decoded)}`)
+  let rejected = 0
+  for (let i = 0; i < records.length; i++) {
+    const rec = records[i] as Record<string, unknown> | null
+    // the fast path: a plain point in range (a Date, an array or binary data has no `sensor` string: it takes the
+    // slow path, which says why it is refused)
+    if (typeof rec === 'object' && rec !== null) {
+      const s = rec.sensor, t = rec.ts, x = rec.lon, y = rec.lat, v = rec.value
+      if (typeof s === 'string' && s.length > 0 && s.length <= MAX_SENSOR_ID_LENGTH && typeof t === 'number' && Number.isInteger(t) && t >= 0 && t <= MAX_TS
+        && typeof x === 'number' && x >= -180 && x <= 180 && typeof y === 'number' && y >= -90 && y <= 90 && typeof v === 'number' && Number.isFinite(v)) {
+        sink.push(s, t, x, y, v)
+        continue
+      }
+    }
+    const r = checkSensorPoint(rec)
+    if (typeof r === 'string') {
+      rejected++
+      reasons?.push({ index: i, reason: r })
+    } else sink.push(r.sensor, r.ts, r.lon, r.lat, r.value)
+  }
+  return rejected
 }
 
 const COLUMN_KEYS = ['sensor', 'ts', 'lon', 'lat', 'value'] as const
@@ -145,39 +210,36 @@ function isColumnar(x: unknown): x is Record<(typeof COLUMN_KEYS)[number], unkno
   return isPlainObject(x) && Array.isArray(x.sensor) && !('points' in x)
 }
 
-function columnsError(reason: string): SensorColumns {
-  return { sensor: [], ts: new Float64Array(0), lon: new Float64Array(0), lat: new Float64Array(0), value: new Float64Array(0), rejected: [{ index: -1, reason }] }
+function wholeMessage(reasons: RejectedRecord[] | undefined, reason: string): number {
+  reasons?.push({ index: -1, reason })
+  return 1
 }
 
-/** Checks columns row by row with the rules of checkSensorPoint; keeps the good rows, in order. */
-function validateColumns(d: Record<(typeof COLUMN_KEYS)[number], unknown>): SensorColumns {
+/** Checks columns row by row with the rules of checkSensorPoint; pushes the good rows, in order. */
+function appendColumns(d: Record<(typeof COLUMN_KEYS)[number], unknown>, sink: SensorPointSink, reasons: RejectedRecord[] | undefined): number {
   const n = (d.sensor as unknown[]).length
   for (const k of COLUMN_KEYS) {
     const col = d[k] as ArrayLike<unknown> | undefined
-    if (!col || typeof col !== 'object' || !('length' in col)) return columnsError(`column ${k} must be an array`)
-    if (col.length !== n) return columnsError(`column ${k} has ${col.length} entries, sensor has ${n}`)
+    if (!col || typeof col !== 'object' || !('length' in col)) return wholeMessage(reasons, `column ${k} must be an array`)
+    if (col.length !== n) return wholeMessage(reasons, `column ${k} has ${col.length} entries, sensor has ${n}`)
   }
   const sensor = d.sensor as unknown[], ts = d.ts as ArrayLike<unknown>, lon = d.lon as ArrayLike<unknown>, lat = d.lat as ArrayLike<unknown>, value = d.value as ArrayLike<unknown>
-  const out: SensorColumns = { sensor: new Array<string>(n), ts: new Float64Array(n), lon: new Float64Array(n), lat: new Float64Array(n), value: new Float64Array(n), rejected: [] }
-  let k = 0
+  let rejected = 0
   for (let i = 0; i < n; i++) {
     const s = sensor[i], t = ts[i], x = lon[i], y = lat[i], v = value[i]
     // the fast path: plain numbers in range; anything else goes through the row checker for its reason
     if (typeof s === 'string' && s.length > 0 && s.length <= MAX_SENSOR_ID_LENGTH && typeof t === 'number' && Number.isInteger(t) && t >= 0 && t <= MAX_TS
       && typeof x === 'number' && x >= -180 && x <= 180 && typeof y === 'number' && y >= -90 && y <= 90 && typeof v === 'number' && Number.isFinite(v)) {
-      out.sensor[k] = s; out.ts[k] = t; out.lon[k] = x; out.lat[k] = y; out.value[k] = v
-      k++
+      sink.push(s, t, x, y, v)
       continue
     }
     const r = checkSensorPoint({ sensor: s, ts: t, lon: x, lat: y, value: v })
-    if (typeof r === 'string') out.rejected.push({ index: i, reason: r })
-    else { out.sensor[k] = r.sensor; out.ts[k] = r.ts; out.lon[k] = r.lon; out.lat[k] = r.lat; out.value[k] = r.value; k++ }
+    if (typeof r === 'string') {
+      rejected++
+      reasons?.push({ index: i, reason: r })
+    } else sink.push(r.sensor, r.ts, r.lon, r.lat, r.value)
   }
-  if (k < n) {
-    out.sensor.length = k
-    out.ts = out.ts.subarray(0, k); out.lon = out.lon.subarray(0, k); out.lat = out.lat.subarray(0, k); out.value = out.value.subarray(0, k)
-  }
-  return out
+  return rejected
 }
 
 /** A batch in columns, as JSON or msgpack (float64 typed arrays in msgpack). */

@@ -34,13 +34,11 @@ export interface WindowResult {
 export function windowStats(p: WindowPoints): Pick<WindowResult, 'value' | 'sensors' | 'bbox'> {
   let min = Infinity, max = -Infinity, sum = 0
   let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity
-  const sensors = new Set<number>()
   for (let i = 0; i < p.count; i++) {
     const v = p.value[i]
     if (v < min) min = v
     if (v > max) max = v
     sum += v
-    sensors.add(p.sensor[i])
     if (p.lon[i] < w) w = p.lon[i]
     if (p.lon[i] > e) e = p.lon[i]
     if (p.lat[i] < s) s = p.lat[i]
@@ -48,9 +46,36 @@ export function windowStats(p: WindowPoints): Pick<WindowResult, 'value' | 'sens
   }
   return {
     value: p.count ? { min, max, mean: sum / p.count, sum } : { min: 0, max: 0, mean: 0, sum: 0 },
-    sensors: sensors.size,
+    sensors: distinctSensors(p.sensor, p.count),
     bbox: p.count ? [w, s, e, n] : null,
   }
+}
+
+/** Sensor ids are SensorIndex ids, small integers below its bound: a stamp per id counts them, no set. */
+let stamps = new Int32Array(1024)
+let stamp = 0
+const MAX_STAMPED_ID = 1 << 24
+
+function distinctSensors(ids: Float64Array, count: number): number {
+  if (++stamp === 0x7fffffff) {
+    stamps.fill(0)
+    stamp = 1
+  }
+  let distinct = 0
+  for (let i = 0; i < count; i++) {
+    const id = ids[i]
+    if (!(id >= 0 && id < MAX_STAMPED_ID && Number.isInteger(id))) return new Set(ids.subarray(0, count)).size // not an index's ids
+    if (id >= stamps.length) {
+      const more = new Int32Array(Math.max(id + 1, stamps.length * 2))
+      more.set(stamps)
+      stamps = more
+    }
+    if (stamps[id] !== stamp) {
+      stamps[id] = stamp
+      distinct++
+    }
+  }
+  return distinct
 }
 
 export async function windowResult(runner: ChainRunner, chain: Chain, params: RawParams, source: string, w: ClosedWindow, tenant = 'default'): Promise<WindowResult> {

@@ -73,23 +73,30 @@ export interface AddResult {
   overflow: number
 }
 
+/**
+ * A window's points, on SharedArrayBuffers from the start. Points are only ever appended, so a snapshot is the
+ * columns as they are and a count: the entries below it never change (growing moves later points to new
+ * buffers, and leaves the old ones to the snapshots that hold them). A chain reads them in place, no copy.
+ */
 class Window {
   points: WindowPoints
   /** (sensor, ts − start) of every point taken: duplicates are recognised here */
-  readonly seen = new KeySet()
+  readonly seen: KeySet
   minOffset = Infinity
   duplicates = 0
   /** points in the last provisional result (-1: none), so a window that did not change is not re-sent */
   published = -1
 
-  constructor(readonly start: number, readonly end: number) {
-    this.points = { lon: new Float64Array(256), lat: new Float64Array(256), value: new Float64Array(256), sensor: new Float64Array(256), ts: new Float64Array(256), count: 0 }
+  constructor(readonly start: number, readonly end: number, capacity: number) {
+    const n = Math.max(256, capacity)
+    this.points = { lon: sharedColumn(n), lat: sharedColumn(n), value: sharedColumn(n), sensor: sharedColumn(n), ts: sharedColumn(n), count: 0 }
+    this.seen = new KeySet(n)
   }
 
   push(lon: number, lat: number, value: number, sensor: number, ts: number): void {
     const p = this.points
     if (p.count === p.lon.length) {
-      const grow = (a: Float64Array) => { const b = new Float64Array(a.length * 2); b.set(a); return b }
+      const grow = (a: Float64Array) => { const b = sharedColumn(a.length * 2); b.set(a); return b }
       this.points = { lon: grow(p.lon), lat: grow(p.lat), value: grow(p.value), sensor: grow(p.sensor), ts: grow(p.ts), count: p.count }
     }
     const q = this.points
@@ -103,33 +110,49 @@ class Window {
 
   snapshot(partition: string): ClosedWindow {
     const p = this.points
-    const cut = (a: Float64Array) => { const c = sharedColumn(p.count); c.set(a.subarray(0, p.count)); return c }
+    const n = p.count
     return {
       partition, start: this.start, end: this.end,
-      points: { lon: cut(p.lon), lat: cut(p.lat), value: cut(p.value), sensor: cut(p.sensor), ts: cut(p.ts), count: p.count },
+      points: { lon: p.lon.subarray(0, n), lat: p.lat.subarray(0, n), value: p.value.subarray(0, n), sensor: p.sensor.subarray(0, n), ts: p.ts.subarray(0, n), count: n },
       duplicates: this.duplicates, closedAt: Date.now(), provisional: false, countedBefore: Math.max(0, this.published),
     }
   }
 }
 
 export const DEFAULT_MAX_SENSORS = 1_000_000
+/** A new window's room (points) at most, whatever the last one held: out-of-order data opens many windows at once. */
+const MAX_START_CAPACITY = 1 << 18
 
 /**
  * Sensor names as small integers, for the duplicate check and the points' sensor column. Bounded: an
  * ingestion endpoint must not let a caller grow memory by inventing sensor names, so past `max` distinct
  * names a new one gets -1 and its points are refused as overflow (counted, never silently dropped).
+ *
+ * Several indexes may share one counter (an Int32Array on a SharedArrayBuffer): the Kafka decoders' workers
+ * each keep an index for the partitions they decode, the main thread one for HTTP and the simulator. Ids are
+ * then unique among them all, and `max` bounds the names they hold together.
  */
 export class SensorIndex {
   private readonly ids = new Map<string, number>()
+  /** the names this index has given an id, in the order it gave them */
   readonly names: string[] = []
+  /** ids handed out by every index sharing it */
+  readonly counter: Int32Array
 
-  constructor(readonly max = DEFAULT_MAX_SENSORS) {}
+  constructor(readonly max = DEFAULT_MAX_SENSORS, counter?: Int32Array) {
+    this.counter = counter ?? new Int32Array(1)
+  }
 
   id(name: string): number {
     let id = this.ids.get(name)
     if (id === undefined) {
-      if (this.names.length >= this.max) return -1
-      id = this.names.length
+      if (Atomics.load(this.counter, 0) >= this.max) return -1
+      id = Atomics.add(this.counter, 0, 1)
+      if (id >= this.max) {
+        // another index took the last one meanwhile: give it back (the counter never drops below max again)
+        Atomics.sub(this.counter, 0, 1)
+        return -1
+      }
       this.ids.set(name, id)
       this.names.push(name)
     }
@@ -142,6 +165,8 @@ export class PartitionWindows {
   private readonly sealed: Array<{ window: Window; closedAt: number }> = []
   private maxTs = -Infinity
   private lastOffset = -1
+  /** points in the last window sealed: a new window starts with room for about as many */
+  private typical = 0
   /** every window ending at or before this was emitted (before a restart, possibly) */
   closedUpTo: number
 
@@ -155,54 +180,76 @@ export class PartitionWindows {
 
   /** Adds the points of the record at `offset`; columns of equal length. */
   add(offset: number, sensor: ArrayLike<string>, ts: ArrayLike<number>, lon: ArrayLike<number>, lat: ArrayLike<number>, value: ArrayLike<number>): AddResult {
+    return this.addPoints([offset], [ts.length], sensor, null, ts, lon, lat, value)
+  }
+
+  /**
+   * Adds decoded records: record r (at offsets[r]) holds points ends[r - 1] .. ends[r] - 1 (from 0 for the first),
+   * their sensors already ids (a decoder's SensorIndex sharing this one's counter; -1: refused, counted as overflow).
+   */
+  addRecords(offsets: ArrayLike<number>, ends: ArrayLike<number>, sensor: ArrayLike<number>, ts: ArrayLike<number>, lon: ArrayLike<number>, lat: ArrayLike<number>, value: ArrayLike<number>): AddResult {
+    return this.addPoints(offsets, ends, null, sensor, ts, lon, lat, value)
+  }
+
+  private addPoints(offsets: ArrayLike<number>, ends: ArrayLike<number>, names: ArrayLike<string> | null, ids: ArrayLike<number> | null,
+    ts: ArrayLike<number>, lon: ArrayLike<number>, lat: ArrayLike<number>, value: ArrayLike<number>): AddResult {
     const r: AddResult = { accepted: 0, duplicates: 0, late: 0, overflow: 0 }
     const size = this.cfg.sizeMs
-    if (offset > this.lastOffset) this.lastOffset = offset
+    const maxPoints = this.cfg.maxPoints
     // consecutive points mostly share a window: keep the last one at hand
     let w: Window | undefined
     let wStart = NaN
     let wEnd = NaN
     let lastName = ''
     let lastId = -1
-    for (let i = 0; i < ts.length; i++) {
-      const t = ts[i]
-      if (!(t >= wStart && t < wEnd)) {
-        const start = Math.floor(t / size) * size
-        const end = start + size
-        w = this.open.get(start)
-        if (!w) {
-          if (end <= this.closedUpTo) {
-            // emitted already (by this run, or by the one before a restart): too late
-            r.late++
-            wStart = wEnd = NaN
-            continue
+    let i = 0
+    for (let rec = 0; rec < offsets.length; rec++) {
+      const offset = offsets[rec]
+      if (offset > this.lastOffset) this.lastOffset = offset
+      for (const end = ends[rec]; i < end; i++) {
+        const t = ts[i]
+        if (!(t >= wStart && t < wEnd)) {
+          const start = Math.floor(t / size) * size
+          const stop = start + size
+          w = this.open.get(start)
+          if (!w) {
+            if (stop <= this.closedUpTo) {
+              // emitted already (by this run, or by the one before a restart): too late
+              r.late++
+              wStart = wEnd = NaN
+              continue
+            }
+            w = new Window(start, stop, Math.min(MAX_START_CAPACITY, this.typical + (this.typical >> 3)))
+            this.open.set(start, w)
           }
-          w = new Window(start, end)
-          this.open.set(start, w)
+          wStart = start
+          wEnd = stop
         }
-        wStart = start
-        wEnd = end
+        const win = w!
+        if (win.points.count >= maxPoints) {
+          r.overflow++
+          continue
+        }
+        let s: number
+        if (ids) s = ids[i]
+        else {
+          const name = names![i]
+          s = name === lastName ? lastId : (lastId = this.sensors.id((lastName = name)))
+        }
+        if (s < 0) {
+          r.overflow++
+          continue
+        }
+        if (!win.seen.add(s, t - wStart)) {
+          win.duplicates++
+          r.duplicates++
+          continue
+        }
+        win.push(lon[i], lat[i], value[i], s, t)
+        if (offset < win.minOffset) win.minOffset = offset
+        r.accepted++
+        if (t > this.maxTs) this.maxTs = t
       }
-      const win = w!
-      if (win.points.count >= this.cfg.maxPoints) {
-        r.overflow++
-        continue
-      }
-      const name = sensor[i]
-      const s = name === lastName ? lastId : (lastId = this.sensors.id((lastName = name)))
-      if (s < 0) {
-        r.overflow++
-        continue
-      }
-      if (!win.seen.add(s, t - wStart)) {
-        win.duplicates++
-        r.duplicates++
-        continue
-      }
-      win.push(lon[i], lat[i], value[i], s, t)
-      if (offset < win.minOffset) win.minOffset = offset
-      r.accepted++
-      if (t > this.maxTs) this.maxTs = t
     }
     return r
   }
@@ -217,6 +264,7 @@ export class PartitionWindows {
     const due = [...this.open.values()].filter((w) => flush || w.end <= wm).sort((a, b) => a.start - b.start)
     for (const w of due) {
       this.open.delete(w.start)
+      this.typical = w.points.count
       if (w.end > this.closedUpTo) this.closedUpTo = w.end
       // published provisionally and unchanged since: its result stands
       if (w.published === w.points.count) continue
@@ -235,9 +283,13 @@ export class PartitionWindows {
       .sort((a, b) => a.start - b.start).map((w) => ({ ...w.snapshot(this.partition), provisional: true }))
   }
 
-  /** A provisional result of the window at `start` holding `count` points was published. */
+  /**
+   * A provisional result of the window at `start` holding `count` points was published. The window may have been
+   * sealed meanwhile (points that came while the result was computed moved the watermark past it): its final
+   * result then counts out only what this one did not.
+   */
   publishedProvisionally(start: number, count: number): void {
-    const w = this.open.get(start)
+    const w = this.open.get(start) ?? this.sealed.find((s) => s.window.start === start)?.window
     if (w) w.published = count
   }
 
@@ -245,6 +297,11 @@ export class PartitionWindows {
   nextSealed(): ClosedWindow | null {
     const s = this.sealed[0]
     return s ? { ...s.window.snapshot(this.partition), closedAt: s.closedAt } : null
+  }
+
+  /** Every sealed window not yet emitted, oldest first: what nextSealed() returns, one emitted() after the other. */
+  sealedList(): ClosedWindow[] {
+    return this.sealed.map((s) => ({ ...s.window.snapshot(this.partition), closedAt: s.closedAt }))
   }
 
   /** The window nextSealed() returned was published: forget it. */

@@ -142,7 +142,9 @@ describe('ingestion with a publisher that fails, hangs or defers', () => {
     try {
       await ing.processAll(false)
       await ing.processAll(false) // not published, or tried, again
-      expect(errors.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/^graticule: window t\/0\/3000 \(2 points\) refused by sensor-window: E_FAASLET_MALFORMED_INPUT: cluster: .*non-finite/)])
+      // the chain's two branches (clusters, heatmap) refuse it alike; windows of a partition compute side by side, so
+      // which of them says so first depends on how the dataplane's worker interleaves them
+      expect(errors.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/^graticule: window t\/0\/3000 \(2 points\) refused by sensor-window: E_FAASLET_MALFORMED_INPUT: (cluster|heatmap): .*non-finite/)])
     } finally {
       errors.mockRestore()
     }
