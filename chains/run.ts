@@ -67,14 +67,19 @@ export class ChainRunner {
   constructor(readonly dataplane: Dataplane, private readonly observe?: InvocationObserver) {}
 
   async run(chain: Chain, raw: RawParams, input: ChainRunInput, opts: ChainRunOptions = {}): Promise<ChainRunResult> {
-    const res = await runChain(this.dataplane, chain, raw, input, opts)
-    this.observe?.(chain, planFor(this.dataplane, chain, raw), res.invocation)
+    const plan = planFor(this.dataplane, chain, raw)
+    const res = await runPlan(this.dataplane, chain, plan, raw, input, opts)
+    this.observe?.(chain, plan, res.invocation)
     return res
   }
 }
 
-export async function runChain(dp: Dataplane, chain: Chain, raw: RawParams, input: ChainRunInput, opts: ChainRunOptions = {}): Promise<ChainRunResult> {
-  const plan = planFor(dp, chain, raw)
+export function runChain(dp: Dataplane, chain: Chain, raw: RawParams, input: ChainRunInput, opts: ChainRunOptions = {}): Promise<ChainRunResult> {
+  return runPlan(dp, chain, planFor(dp, chain, raw), raw, input, opts)
+}
+
+/** Runs `chain` bound as `plan` (planFor of the same parameters). */
+async function runPlan(dp: Dataplane, chain: Chain, plan: Plan, raw: RawParams, input: ChainRunInput, opts: ChainRunOptions): Promise<ChainRunResult> {
   const wanted = chain.outputs.flatMap((o, i) => (opts.only && !opts.only.includes(o.name) ? [] : [{ o, i }]))
   let chainInput: ChainInput
   if ('points' in input) chainInput = { points: input.points }

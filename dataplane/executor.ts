@@ -1,10 +1,8 @@
 // The one interface every executor implements (shared, copy, http), and what an invocation returns.
 // Dataplane.invoke checks the tenant and its limits, then hands the plan to the executor of the mode.
 import type { Descriptor } from '../faaslets/abi/region.js'
-import { carriedOf, encodeOutput, prepareInput, preparedSize, writePrepared } from '../faaslets/codecs/boundary.js'
-import { writePoints } from '../faaslets/codecs/points.js'
-import { fail } from '../errors/index.js'
-import type { ChainInput, InputWriter, OutputEncoding } from './boundary-task.js'
+import { encodeOutput } from '../faaslets/codecs/boundary.js'
+import { prepareChainInput, type ChainInput, type InputWriter, type OutputEncoding } from './boundary-task.js'
 import type { CopyCounter } from './copy-counter.js'
 import type { Mode } from './modes.js'
 import type { Plan } from './plan.js'
@@ -53,15 +51,7 @@ export interface Executor {
 }
 
 /** What the baselines' run() returns: outputs in a scratch memory of the calling thread. */
-export interface ScratchRun {
-  outputs: Descriptor[]
-  bytes(): Uint8Array
-  timings: StepTiming[]
-  totalMs: number
-  computeMs: number
-  copied: CopyCounter
-  instantiations: number
-}
+export type ScratchRun = Pick<InvokeResult, 'outputs' | 'bytes' | 'timings' | 'totalMs' | 'computeMs' | 'copied' | 'instantiations'>
 
 /**
  * The baselines' boundary: the input parsed and written, and the outputs encoded, on the calling thread —
@@ -74,17 +64,11 @@ export async function invokeOnScratch(
   let inputSize: number | undefined
   let carried: OutputEncoding['carried']
   if ('write' in input) write = input.write
-  else if ('points' in input) {
-    inputSize = input.points.x.length
-    write = (mem) => [writePoints(mem, input.points)]
-  } else {
-    // decoders want private bytes (TextDecoder refuses views on shared memory)
-    const body = input.body.buffer instanceof SharedArrayBuffer ? input.body.slice() : input.body
-    const prepared = await prepareInput(body, input.format, input.region, input.options)
-    inputSize = preparedSize(prepared)
-    if (input.maxPoints !== undefined && inputSize > input.maxPoints) throw fail('E_TOO_MANY_POINTS', inputSize, input.maxPoints)
-    carried = carriedOf(prepared)
-    write = (mem) => [writePrepared(mem, prepared)]
+  else {
+    const p = await prepareChainInput(input)
+    inputSize = p.size
+    carried = p.carried
+    write = (mem) => [p.write(mem)]
   }
   const res = await run(plan, write)
   const encoded = (opts.encode ?? []).map((e) => encodeOutput(res.bytes(), res.outputs[e.output], e.as, { carried: e.carried ?? carried, rfc7946: e.rfc7946 }))

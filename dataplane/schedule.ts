@@ -25,7 +25,3 @@ export async function runDag(deps: number[][], start: (unit: number) => Promise<
   if (failure.failed) throw failure.error
 }
 
-/** Consumers of each plan ref key (`s<step>.<output>` or `i<input>`): steps reading it, plus plan outputs. */
-export function refKey(r: { input: number } | { step: number; output: number }): string {
-  return 'step' in r ? `s${r.step}.${r.output}` : `i${r.input}`
-}

@@ -12,12 +12,11 @@ import { threadId } from 'node:worker_threads'
 import { move, transferableSymbol, valueSymbol } from 'piscina'
 import type { Manifest } from '../faaslets/abi/manifest.js'
 import type { Descriptor } from '../faaslets/abi/region.js'
-import { carriedOf, encodeOutput, prepareInput, preparedSize, writePrepared } from '../faaslets/codecs/boundary.js'
+import { encodeOutput } from '../faaslets/codecs/boundary.js'
 import type { CarriedProperties } from '../faaslets/codecs/points.js'
-import { writePoints } from '../faaslets/codecs/points.js'
-import { fail, GraticuleError } from '../errors/index.js'
+import { GraticuleError } from '../errors/index.js'
 import { Arena, type ArenaHandles } from './arena.js'
-import type { ChainInput, OutputEncoding } from './boundary-task.js'
+import { prepareChainInput, type ChainInput, type OutputEncoding } from './boundary-task.js'
 import { openInvocation } from './invocation.js'
 import { LocalRunner, type ModuleSource } from './local-runner.js'
 import type { Plan } from './plan.js'
@@ -124,17 +123,6 @@ function attach(task: SegmentTask): void {
   }
 }
 
-/** Parses the body (or takes the columns) and writes the chain's one input region in the invocation. */
-async function writeInput(input: NonNullable<SegmentTask['input']>, mem: Parameters<typeof writePoints>[0]): Promise<{ d: Descriptor; size: number; carried?: CarriedProperties }> {
-  if ('points' in input) return { d: writePoints(mem, input.points), size: input.points.x.length }
-  // a body arrives on a SharedArrayBuffer (so a resent task still has it); decoders want private bytes
-  const body = input.body.buffer instanceof SharedArrayBuffer ? input.body.slice() : input.body
-  const prepared = await prepareInput(body, input.format, input.region, input.options)
-  const size = preparedSize(prepared)
-  if (input.maxPoints !== undefined && size > input.maxPoints) throw fail('E_TOO_MANY_POINTS', size, input.maxPoints)
-  return { d: writePrepared(mem, prepared), size, carried: carriedOf(prepared) }
-}
-
 export default async function runSegmentTask(task: SegmentTask): Promise<SegmentResult> {
   attach(task)
   const tenant = tenants.get(task.tenant)
@@ -154,10 +142,10 @@ export default async function runSegmentTask(task: SegmentTask): Promise<Segment
     let inputSize: number | undefined
     let carried: CarriedProperties | undefined
     if (task.input) {
-      const w = await writeInput(task.input, inv.mem)
-      inputs = [w.d]
-      inputSize = w.size
-      carried = w.carried
+      const p = await prepareChainInput(task.input)
+      inputs = [p.write(inv.mem)]
+      inputSize = p.size
+      carried = p.carried
     }
     const timings = runSegment(runner, inv, plan, task.run, inputs, known, progress.subarray(task.progressSlot, task.progressSlot + 1), threadId)
     const outputs = known.map((k, i) => (task.run.includes(i) ? k : null))
