@@ -159,6 +159,12 @@ export interface StartBrokerOptions {
   jvmArgs?: string[]
   /** SASL_PLAINTEXT (and SASL_SSL) listeners beside the PLAINTEXT one, with their users */
   sasl?: SaslListenerOptions
+  /**
+   * More PLAINTEXT listeners, each advertising its own port. A test puts a TCP link it can cut in front of one
+   * (advertisedPort = the link's port): the clients that bootstrap there — an edge's uplink — go through the link,
+   * while the rest stay on the main listener and keep their broker.
+   */
+  plaintextListeners?: Array<{ port: number; advertisedPort: number }>
   log?: (line: string) => void
 }
 
@@ -226,7 +232,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
   await requireTool(java, ['-version'], 'Java (17+) is needed to run the Kafka broker')
   const { libDir } = await assembleKafka({ home, log })
   await clearStaleRecord(port, home, log)
-  for (const p of [port, controllerPort, ...(opts.sasl ? saslPorts(opts.sasl) : [])]) {
+  const plain = plaintextListenerEntries(opts.plaintextListeners ?? [])
+  for (const p of [port, controllerPort, ...(opts.sasl ? saslPorts(opts.sasl) : []), ...(opts.plaintextListeners ?? []).map((l) => l.port)]) {
     if (!(await portIsFree(p))) throw new Error(`kafka: 127.0.0.1:${p} is already in use by another process`)
   }
 
@@ -236,7 +243,10 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
   mkdirSync(logDirs, { recursive: true })
   mkdirSync(dirname(logFile), { recursive: true })
   const sasl = opts.sasl ? saslListenerEntries(opts.sasl) : { listeners: [], protocols: [] }
-  let props = renderProperties({ port, controllerPort, advertisedPort: opts.advertisedPort ?? port, logDirs, ...sasl })
+  let props = renderProperties({
+    port, controllerPort, advertisedPort: opts.advertisedPort ?? port, logDirs,
+    listeners: [...sasl.listeners, ...plain.listeners], advertised: [...sasl.listeners, ...plain.advertised], protocols: [...sasl.protocols, ...plain.protocols],
+  })
   if (opts.sasl) props += saslProperties(opts.sasl, dataDir)
   writeFileSync(propsFile, props)
 
@@ -379,9 +389,19 @@ interface PropertyValues {
   controllerPort: number
   advertisedPort: number
   logDirs: string
-  /** listeners beyond PLAINTEXT and CONTROLLER (advertised as they are), and their security protocols */
+  /** listeners beyond PLAINTEXT and CONTROLLER, what they advertise, and their security protocols */
   listeners: string[]
+  advertised: string[]
   protocols: string[]
+}
+
+/** Listeners PLAIN1, PLAIN2, … bound to their port and advertising their advertisedPort. */
+function plaintextListenerEntries(ls: Array<{ port: number; advertisedPort: number }>): { listeners: string[]; advertised: string[]; protocols: string[] } {
+  return {
+    listeners: ls.map((l, i) => `PLAIN${i + 1}://127.0.0.1:${l.port}`),
+    advertised: ls.map((l, i) => `PLAIN${i + 1}://127.0.0.1:${l.advertisedPort}`),
+    protocols: ls.map((_, i) => `PLAIN${i + 1}:PLAINTEXT`),
+  }
 }
 
 function renderProperties(v: PropertyValues): string {
@@ -391,6 +411,7 @@ function renderProperties(v: PropertyValues): string {
     ADVERTISED_PORT: String(v.advertisedPort),
     CONTROLLER_PORT: String(v.controllerPort),
     EXTRA_LISTENERS: v.listeners.map((l) => `,${l}`).join(''),
+    EXTRA_ADVERTISED: v.advertised.map((l) => `,${l}`).join(''),
     EXTRA_PROTOCOLS: v.protocols.map((p) => `,${p}`).join(''),
     // java.util.Properties treats backslashes as escapes; forward slashes work on every OS.
     LOG_DIRS: v.logDirs.replaceAll('\\', '/'),
