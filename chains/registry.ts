@@ -62,14 +62,7 @@ export class ChainRegistry {
 
   /** Validates and stores a chain under `name` (its YAML `name` must agree). Returns whether it is new. */
   put(name: string, text: string): { chain: Chain; created: boolean } {
-    checkChainName(name)
-    if (this.isShipped(name)) throw fail('E_CHAIN_READONLY', name, 'replaced')
-    const { chain, diagnostics } = loadChain(text, `${name}.yaml`, this.faaslets)
-    if (!chain) throw failWith('E_CHAIN_INVALID', diagnostics, `${name}.yaml`, `${diagnostics.length} problem${diagnostics.length === 1 ? '' : 's'}\n${diagnostics.map(formatDiagnostic).join('\n')}`)
-    if (chain.name !== name) {
-      const d = { code: 'E_CHAIN_SCHEMA', message: `the file names the chain "${chain.name}" but it is stored as "${name}"`, file: `${name}.yaml`, line: 1, col: 1, length: 1, source: text.split('\n')[0] ?? '' }
-      throw failWith('E_CHAIN_INVALID', [d], `${name}.yaml`, d.message)
-    }
+    const chain = this.validate(name, text)
     const created = !this.chains.has(name)
     if (this.userDir) {
       mkdirSync(this.userDir, { recursive: true })
@@ -79,6 +72,19 @@ export class ChainRegistry {
     }
     this.chains.set(name, { chain, shipped: false })
     return { chain, created }
+  }
+
+  /** What put checks, without storing: the chain `text` would be as `name`, or the error put would throw. */
+  validate(name: string, text: string): Chain {
+    checkChainName(name)
+    if (this.isShipped(name)) throw fail('E_CHAIN_READONLY', name, 'replaced')
+    const { chain, diagnostics } = loadChain(text, `${name}.yaml`, this.faaslets)
+    if (!chain) throw failWith('E_CHAIN_INVALID', diagnostics, `${name}.yaml`, `${diagnostics.length} problem${diagnostics.length === 1 ? '' : 's'}\n${diagnostics.map(formatDiagnostic).join('\n')}`)
+    if (chain.name !== name) {
+      const d = { code: 'E_CHAIN_SCHEMA', message: `the file names the chain "${chain.name}" but it is stored as "${name}"`, file: `${name}.yaml`, line: 1, col: 1, length: 1, source: text.split('\n')[0] ?? '' }
+      throw failWith('E_CHAIN_INVALID', [d], `${name}.yaml`, d.message)
+    }
+    return chain
   }
 
   delete(name: string): void {

@@ -45,6 +45,8 @@ export const ERRORS = {
   E_SHUTTING_DOWN: { status: 503, message: "the gateway is shutting down" },
   E_INTERNAL: { status: 500, message: "internal error: %s" },
   E_NO_LIVE_DATA: { status: 404, message: "no window has closed yet: %s" },
+  E_PARTIAL_TILESET: { status: 409, message: "partial of edge %s for window %s refused: %s" },
+  E_PARTIAL_INVALID: { status: 422, message: "a record on %s is not a window partial: %s" },
 
   // chains
   E_CHAIN_INVALID: { status: 400, message: "%s: %s" },
@@ -61,6 +63,15 @@ export const ERRORS = {
   E_UNKNOWN_TENANT: { status: 404, message: 'unknown tenant "%s"' },
   E_WORKER_DIED: { status: 503, message: "worker died while running %s: %s" },
   E_BAD_REGION: { status: 422, message: "invalid region: %s" },
+
+  // the edge role: its spool and uplink (gateway/edge)
+  E_SPOOL_FULL: { status: 503, message: "the edge spool is full: %s bytes wait to be sent upstream (limit %s); window %s waits until the uplink drains it" },
+  E_SPOOL: { status: 500, message: "edge spool %s: %s" },
+  E_NOT_AN_EDGE: { status: 404, message: "this gateway is not an edge (graticule serve --role edge --upstream host:port)" },
+
+  // the registry: chains and deployed faaslets in compacted Kafka topics (gateway/registry)
+  E_REGISTRY_UNAVAILABLE: { status: 503, message: "the chain and faaslet registry is unavailable: %s" },
+  E_REGISTRY_RECORD: { status: 422, message: 'registry record "%s" of topic %s (offset %s) not applied: %s' },
 } as const
 
 export type ErrorCode = keyof typeof ERRORS

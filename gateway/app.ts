@@ -23,6 +23,11 @@ import { registerInterop } from './interop.js'
 import { echoRequestId, loggerOptions, requestIdOptions, type LogLevel } from './logging.js'
 import { registerHttpMetrics } from './http-metrics.js'
 import { Ingestion, type IngestionOptions } from './ingest/ingestion.js'
+import { Edge, type EdgeOptions } from './edge/edge.js'
+import { edgeRoutes } from './routes/edge.js'
+import { Cloud, type CloudOptions } from './cloud/cloud.js'
+import { globalLiveRoutes } from './routes/global-live.js'
+import { KafkaRegistry, type RegistryOptions } from './registry/kafka-registry.js'
 
 export interface GatewayOptions {
   dataplane?: Dataplane
@@ -40,16 +45,25 @@ export interface GatewayOptions {
   faasletsDir?: string | null
   /** how long checking and compiling a deployed module may take (off the main thread) */
   deployTimeLimitMs?: number
+  /** user chains and deployed faaslets in compacted Kafka topics that every gateway reads (gateway/registry), so
+      gateways behind one load balancer agree; chainsDir and faasletsDir are then not used. null: the folders */
+  registry?: RegistryOptions | null
   ingestion?: IngestionOptions | null
+  /** the edge role (`serve --role edge`, with ingestion): a partial of every closed window spooled and sent upstream (gateway/edge) */
+  edge?: EdgeOptions
   /** log level of the JSON logs (fastify's logger); false or 'silent' for none */
   logLevel?: LogLevel | false
   /** origins allowed to call the API from other pages (CORS); '*' for any */
   corsOrigins?: string[]
+  /** the cloud role (`serve --role cloud`): merges the edges' partials; the live routes serve the merged windows */
+  cloud?: CloudOptions
 }
 
 export interface Gateway {
   app: FastifyInstance
   ctx: GatewayContext
+  /** the cloud role's merger and view, when it has the role */
+  cloud: Cloud | null
   close(): Promise<void>
 }
 
@@ -64,19 +78,24 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   if (opts.access?.bindHost !== undefined) checkBind(opts.access.bindHost, access, opts.insecure ?? false, (line) => console.error(line))
   const ownsDataplane = !opts.dataplane
   const dataplane = opts.dataplane ?? (await Dataplane.start({ workers: opts.workers }))
-  const faaslets = new DeployedStore(opts.faasletsDir ?? null, { timeLimitMs: opts.deployTimeLimitMs })
+  const faaslets = new DeployedStore(opts.registry ? null : (opts.faasletsDir ?? null), { timeLimitMs: opts.deployTimeLimitMs })
   faaslets.loadInto(dataplane.catalog)
-  const chains = new ChainRegistry(dataplane.catalog, opts.chainsDir ?? null)
+  const chains = new ChainRegistry(dataplane.catalog, opts.registry ? null : (opts.chainsDir ?? null))
   const metrics = new GatewayMetrics(dataplane)
   let closing = false
   const app = Fastify({ logger: loggerOptions(opts.logLevel), ...requestIdOptions, bodyLimit: limits.bodyLimit, trustProxy: false, frameworkErrors: frameworkErrorHandler(metrics) })
   // ingestion and Kafka log through the request logger when there is one (else their lines go to stderr)
   const runner = new ChainRunner(dataplane, (chain, plan, stats) => metrics.observe(chain.name, stats, plan))
-  const ingestion = opts.ingestion ? new Ingestion(runner, chains, metrics, { ...(opts.logLevel ? { log: app.log } : {}), ...opts.ingestion }) : null
+  // an edge's ingestion runs the window-partial chain and spools each closed window's partial
+  const edge = opts.edge && opts.ingestion ? new Edge(opts.edge, metrics.registry, opts.logLevel ? app.log : undefined) : null
+  const ingestion = opts.ingestion ? new Ingestion(runner, chains, metrics, { ...(opts.logLevel ? { log: app.log } : {}), ...opts.ingestion, ...edge?.ingestionOptions() }) : null
+  if (edge && ingestion) edge.attach(ingestion.sensors)
+  const registry = opts.registry ? new KafkaRegistry({ chains, catalog: dataplane.catalog, faaslets }, { ...(opts.logLevel ? { log: app.log } : {}), ...opts.registry }) : null
+  const cloud = opts.cloud ? new Cloud({ dataplane, runner, chains, metrics, ...(opts.logLevel ? { log: app.log } : {}) }, opts.cloud) : null
   const ctx: GatewayContext = {
-    dataplane, chains, runner, faaslets, metrics, limits, ingestion, access,
+    dataplane, chains, runner, faaslets, metrics, limits, ingestion, access, registry, edge,
     closing: () => closing,
-    readiness: () => ({ workers: dataplane.shared.pool.threads.length > 0, ...(ingestion ? ingestion.readiness() : {}) }),
+    readiness: () => ({ workers: dataplane.shared.pool.threads.length > 0, ...(ingestion ? ingestion.readiness() : {}), ...(cloud ? cloud.readiness() : {}) }),
   }
 
   registerHttpMetrics(app, metrics)
@@ -104,8 +123,9 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     await healthRoutes(scope, ctx)
     await faasletRoutes(scope, ctx)
     await chainRoutes(scope, ctx)
-    await liveRoutes(scope, ctx)
+    await (cloud ? globalLiveRoutes(scope, cloud) : liveRoutes(scope, ctx))
     await ingestRoutes(scope, ctx)
+    await edgeRoutes(scope, ctx)
     await webRoutes(scope, ctx)
     await errorRoutes(scope)
   })
@@ -113,7 +133,7 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       closing = true
       // stop intake, finish open windows, commit, then close the server and the workers
       // each step runs even if one before it failed; the first failure is reported
-      const steps = [() => ingestion?.stop(), () => app.close(), () => (ownsDataplane ? dataplane.close() : undefined)]
+      const steps = [() => ingestion?.stop(), () => edge?.close(), () => cloud?.stop(), () => app.close(), () => registry?.stop(), () => (ownsDataplane ? dataplane.close() : undefined)]
       let first: unknown = null
       for (const step of steps) {
         try {
@@ -124,7 +144,11 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       }
       if (first) throw first
   }
+  // every chain and faaslet of the registry is here before the gateway resolves (and so before it listens)
+  if (registry) await registry.start().catch(async (e: unknown) => { await close().catch(() => {}); throw e })
   // a gateway that cannot start (Kafka refuses the credentials) leaves no workers or servers behind
+  if (edge) await Promise.resolve().then(() => edge.start()).catch(async (e: unknown) => { await close().catch(() => {}); throw e })
   if (ingestion) await ingestion.start().catch(async (e: unknown) => { await close().catch(() => {}); throw e })
-  return { app, ctx, close }
+  if (cloud) await cloud.start().catch(async (e: unknown) => { await close().catch(() => {}); throw e })
+  return { app, ctx, cloud, close }
 }

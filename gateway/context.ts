@@ -6,6 +6,8 @@ import type { GatewayMetrics } from './metrics.js'
 import type { Ingestion } from './ingest/ingestion.js'
 import type { DeployedStore } from '../faaslets/deploy.js'
 import type { Access } from './access.js'
+import type { Edge } from './edge/edge.js'
+import type { KafkaRegistry } from './registry/kafka-registry.js'
 
 export interface GatewayLimits {
   /** bytes in one request body */
@@ -28,6 +30,10 @@ export interface GatewayContext {
   access: Access
   limits: GatewayLimits
   ingestion: Ingestion | null
+  /** the edge role's spool and uplink (serve --role edge); absent or null on other roles */
+  edge?: Edge | null
+  /** chains and faaslets kept in Kafka (PUT and DELETE go through it); absent or null: the folders */
+  registry?: KafkaRegistry | null
   closing(): boolean
   readiness(): Record<string, boolean>
 }

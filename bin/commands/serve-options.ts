@@ -5,16 +5,20 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { OptionTable } from '../options.js'
 import { KAFKA_CLIENT_OPTIONS } from './kafka-options.js'
+import { EDGE_OPTIONS } from './edge-options.js'
+import { CLOUD_OPTIONS } from './cloud-options.js'
 import { DEPLOY_TIME_LIMIT_MS } from '../../faaslets/deploy-limits.js'
 import { DEFAULT_LIMITS } from '../../gateway/context.js'
 import { SCOPES } from '../../gateway/access.js'
 import { DEFAULT_MAX_SENSORS } from '../../gateway/ingest/windows.js'
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS } from '../../gateway/logging.js'
+import { DEFAULT_CHAINS_TOPIC, DEFAULT_FAASLETS_TOPIC } from '../../gateway/registry/registry-topics.js'
 
 export const SERVE_OPTIONS = {
   config: { type: 'string', value: 'file.yaml', env: 'GRATICULE_CONFIG', noFile: true, describe: 'configuration file: any option below by its name, plus tenants and tokens (flags and environment override it)' },
   host: { type: 'string', value: 'address', default: '127.0.0.1', describe: 'address to listen on (beyond loopback only with a token, or --insecure)' },
   port: { type: 'string', value: 'port', default: '8080', describe: 'port to listen on (0 picks a free one)' },
+  role: { type: 'string', choices: ['serve', 'edge', 'cloud'], default: 'serve', env: 'GRATICULE_ROLE', describe: "serve: ingest sensors and serve their live map; edge: the same, and a partial of every closed window sent upstream (--upstream); cloud: serve the edges' windows merged" },
   token: { type: 'string', value: 'token', env: 'GRATICULE_TOKEN', describe: 'a bearer token with every scope over every tenant (prefer the environment: a flag shows in ps)' },
   insecure: { type: 'boolean', describe: 'listen beyond loopback with no token (anyone who reaches it can deploy code)' },
   anonymous: { type: 'string', choices: SCOPES, multiple: true, env: 'GRATICULE_ANONYMOUS', describe: 'scopes that need no token even when tokens are set' },
@@ -29,6 +33,8 @@ export const SERVE_OPTIONS = {
   topic: { type: 'string', value: 'topic', default: 'graticule.sensors', describe: 'Kafka topic the sensor points arrive on' },
   'results-topic': { type: 'string', value: 'topic', default: 'graticule.results', describe: 'Kafka topic closed windows are published to' },
   group: { type: 'string', value: 'id', default: 'graticule', describe: 'Kafka consumer group' },
+  ...EDGE_OPTIONS,
+  ...CLOUD_OPTIONS,
   simulator: { type: 'boolean', describe: 'also run the built-in simulator when reading from Kafka' },
   'no-simulator': { type: 'boolean', describe: 'no simulator, even without --kafka' },
   sensors: { type: 'string', value: 'n', describe: "number of simulated sensors (default: the simulator's)" },
@@ -39,6 +45,10 @@ export const SERVE_OPTIONS = {
   'kafka-stall-ms': { type: 'string', value: 'ms', describe: 'report Kafka as stalled after this long without progress (default 5000)' },
   'kafka-replace-ms': { type: 'string', value: 'ms', describe: 'replace a stalled Kafka consumer after this long (default 30000)' },
   workers: { type: 'string', value: 'n', describe: 'worker threads running faaslets (default: one per core)' },
+  'registry-kafka': { type: 'string', value: 'host:port[,host:port]', env: 'GRATICULE_REGISTRY_KAFKA', describe: 'keep user chains and deployed faaslets in compacted topics on these Kafka brokers, which every gateway reads, instead of --chains-dir and --faaslets-dir (default: the --kafka brokers; the --kafka-tls and --kafka-sasl settings apply)' },
+  'registry-chains-topic': { type: 'string', value: 'topic', default: DEFAULT_CHAINS_TOPIC, describe: 'compacted Kafka topic of the user chains' },
+  'registry-faaslets-topic': { type: 'string', value: 'topic', default: DEFAULT_FAASLETS_TOPIC, describe: 'compacted Kafka topic of the deployed faaslets' },
+  'no-registry': { type: 'boolean', describe: 'keep chains and faaslets in --chains-dir and --faaslets-dir even with --kafka' },
   'chains-dir': { type: 'string', value: 'dir', default: join(homedir(), '.graticule', 'chains'), env: 'GRATICULE_CHAINS_DIR', describe: 'where chains deployed over HTTP are kept' },
   'faaslets-dir': { type: 'string', value: 'dir', default: join(homedir(), '.graticule', 'faaslets'), env: 'GRATICULE_FAASLETS_DIR', describe: 'where faaslets deployed over HTTP are kept' },
   'log-level': { type: 'string', default: DEFAULT_LOG_LEVEL, env: 'GRATICULE_LOG_LEVEL', choices: LOG_LEVELS, describe: 'level of the JSON logs on stderr' },

@@ -8,6 +8,8 @@ import { loadConfigFile } from '../config-file.js'
 import { numberOption, parseOptions } from '../options.js'
 import { SERVE_OPTIONS } from './serve-options.js'
 import { kafkaClientSettings } from './kafka-options.js'
+import { edgeOptionsOf } from './edge-options.js'
+import { cloudOptionsOf } from './cloud-options.js'
 
 /** A list option's items: repeated flags, comma lists, or a YAML list in the file. */
 const items = (v: string[] | undefined): string[] | undefined => v?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean)
@@ -20,11 +22,19 @@ export async function serveCommand(args: string[]): Promise<number> {
   const { values } = configPath ? parseOptions(SERVE_OPTIONS, args, { file: file.flags }) : first
   const num = (name: keyof typeof SERVE_OPTIONS) => numberOption(values, name)
 
-  const kafka = values.kafka ? {
+  // the cloud role reads the edges' partials from --kafka, not sensor points
+  const cloud = cloudOptionsOf(values)
+  const kafka = values.kafka && !cloud ? {
     brokers: values.kafka.split(','), topic: values.topic, resultsTopic: values['results-topic'], groupId: values.group,
     stallMs: num('kafka-stall-ms'), replaceAfterMs: num('kafka-replace-ms'), client: kafkaClientSettings(values),
   } : null
-  const useSimulator = values['no-simulator'] ? false : Boolean(values.simulator) || !kafka
+  // chains and faaslets in Kafka topics every gateway reads: on the --registry-kafka brokers, else the --kafka ones
+  const registryBrokers = values['no-registry'] ? undefined : (values['registry-kafka'] ?? values.kafka)
+  const registry = registryBrokers ? {
+    brokers: registryBrokers.split(','), chainsTopic: values['registry-chains-topic'], faasletsTopic: values['registry-faaslets-topic'], client: kafkaClientSettings(values),
+  } : null
+  const edge = edgeOptionsOf(values)
+  const useSimulator = values['no-simulator'] || cloud ? false : Boolean(values.simulator) || !kafka
   const host = values.host
   const access = {
     tenants: file.tenants, tokens: file.tokens, bindHost: host,
@@ -37,10 +47,13 @@ export async function serveCommand(args: string[]): Promise<number> {
     chainsDir: values['chains-dir'],
     faasletsDir: values['faaslets-dir'],
     deployTimeLimitMs: num('deploy-time-limit-ms'),
+    registry,
     logLevel: values['log-level'] as LogLevel, // one of its choices (the parser checked)
     corsOrigins: items(values['cors-origins']),
     limits: { bodyLimit: num('body-limit'), maxPointsPerRequest: num('max-points') },
-    ingestion: {
+    edge,
+    cloud,
+    ingestion: cloud ? null : {
       windows: { sizeMs: num('window-ms'), allowedLatenessMs: num('lateness-ms') },
       idleFlushMs: num('idle-flush-ms'),
       maxSensors: num('max-sensors'),
@@ -54,7 +67,13 @@ export async function serveCommand(args: string[]): Promise<number> {
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof addr === 'object' && addr ? addr.port : port}`
   console.log(`graticule: serving on ${url} (map ${url}/, API ${url}/docs, metrics ${url}/metrics)`)
   const sources = [kafka ? `Kafka ${kafka.brokers.join(',')} topic ${kafka.topic}` : '', useSimulator ? 'the built-in simulator' : ''].filter(Boolean)
-  console.log(`graticule: sensor points from ${[...sources, 'POST /ingest'].join(', ')}`)
+  if (cloud) console.log(`graticule: cloud: merging edge partials from Kafka ${cloud.brokers.join(',')} topic ${gateway.cloud!.topics.partials} into ${gateway.cloud!.topics.global}`)
+  else console.log(`graticule: sensor points from ${[...sources, 'POST /ingest'].join(', ')}`)
+  if (edge) {
+    const s = gateway.ctx.edge!.status()
+    console.log(`graticule: edge ${s.edge}: window ${s.uplink.kind} to Kafka ${edge.upstream.join(',')} topic ${s.uplink.topics.partials}, spooled in ${s.spool.dir} (${s.spool.records} waiting)`)
+  }
+  if (registry) console.log(`graticule: chains and faaslets in Kafka ${registry.brokers.join(',')} topics ${registry.chainsTopic} and ${registry.faasletsTopic}`)
   await new Promise<void>((resolve) => {
     let stopping = false
     const stop = (signal: string) => {

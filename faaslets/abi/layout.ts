@@ -45,7 +45,9 @@
 //                   propStart u32, propCount u32
 //     CLUSTERS 40   x f64, y f64, count f64 (points inside), weight f64 (sum), id f64
 //                   (count = 1 → id of the original point; else supercluster's cluster_id)
-//     GRID      4   f32 row-major from the top-left, width × height cells
+//     GRID    4|8   f32 cells (stride GRID_STRIDE) or f64 cells (GRID_STRIDE_F64: nothing rounded to
+//                   f32, so grids summed cell by cell keep double precision), row-major from the
+//                   top-left, width × height
 //     IMAGE     4   RGBA u8 row-major from the top-left, width × height pixels
 //
 // ─── Invocation context: the host writes it, the faaslet reads inputs/params and writes the rest ────
@@ -168,8 +170,9 @@ export const CLUSTER_COUNT = 16;
 export const CLUSTER_WEIGHT = 24;
 export const CLUSTER_ID = 32;
 
-// GRID and IMAGE
+// GRID and IMAGE (a grid's stride says its cells: f32 or f64)
 export const GRID_STRIDE = 4;
+export const GRID_STRIDE_F64 = 8;
 export const IMAGE_STRIDE = 4;
 
 // invocation context

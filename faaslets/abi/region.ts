@@ -45,7 +45,7 @@ export const NAME_BY_KIND: Record<number, RegionKindName> = Object.fromEntries(
   Object.entries(KIND_BY_NAME).map(([k, v]) => [v, k as RegionKindName]),
 )
 
-/** Record size of each section of a kind; undefined entries are unused sections. */
+/** Record size of each section of a kind; undefined entries are unused sections. A grid's main table: see gridRecordBytes. */
 export const SECTION_RECORD_BYTES: Record<number, number[]> = {
   [L.KIND_MVT]: [1],
   [L.KIND_POINTS]: [L.POINT_STRIDE],
@@ -53,6 +53,12 @@ export const SECTION_RECORD_BYTES: Record<number, number[]> = {
   [L.KIND_CLUSTERS]: [L.CLUSTER_STRIDE],
   [L.KIND_GRID]: [L.GRID_STRIDE],
   [L.KIND_IMAGE]: [L.IMAGE_STRIDE],
+}
+
+/** A grid's cells are f32 or f64, as its stride says (layout.ts); any other stride is refused. */
+function gridRecordBytes(h: RegionHeader): number[] {
+  if (h.stride !== L.GRID_STRIDE && h.stride !== L.GRID_STRIDE_F64) throw fail('E_BAD_REGION', `grid stride ${h.stride}: a grid's cells are f32 (stride ${L.GRID_STRIDE}) or f64 (stride ${L.GRID_STRIDE_F64})`)
+  return [h.stride]
 }
 
 export function readHeader(dv: DataView, ptr: number): RegionHeader {
@@ -93,7 +99,7 @@ export function checkRegion(dv: DataView, ptr: number, len: number): RegionHeade
   const version = dv.getUint16(ptr + L.HDR_VERSION, true)
   if (version !== L.REGION_VERSION) throw fail('E_BAD_REGION', `unsupported region version ${version}`)
   const h = readHeader(dv, ptr)
-  const records = SECTION_RECORD_BYTES[h.kind]
+  const records = h.kind === L.KIND_GRID ? gridRecordBytes(h) : SECTION_RECORD_BYTES[h.kind]
   if (!records) throw fail('E_BAD_REGION', `unknown region kind ${h.kind}`)
   if (h.byteLength > len || h.byteLength < L.HEADER_SIZE) throw fail('E_BAD_REGION', `byteLength ${h.byteLength} does not fit descriptor length ${len}`)
   // sections lie in order and never overlap: a faaslet that rewrites one in its copy (reproject, the

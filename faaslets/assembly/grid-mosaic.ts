@@ -8,9 +8,13 @@
 // any order, mosaicked and mosaicked again, gives the same cells (a chain gathers more than 8 branches as
 // a tree: chains/bind.ts). One grid is returned as it is (its extent, if any, and tile kept).
 //
+// Cells are f32 or f64, as each input's stride says: the mosaic has f64 cells when any input has them
+// (f32 cells widen exactly), else f32 cells — a mosaic of f64 tiles keeps every bit of them.
+//
 // Refused as malformed input (status 2), with what is wrong: inputs in different CRSs; two or more inputs
 // of which one has no finite, non-empty extent; cell sizes that differ; an offset that is not a whole
-// number of cells; two inputs that overlap. A mosaic past the largest region: too large (status 5).
+// number of cells; two inputs that overlap; a stride other than f32's or f64's. A mosaic past the largest
+// region: too large (status 5).
 //
 // "Whole" allows 1e-6 of a cell plus the rounding of the coordinates themselves (2^-46 of their largest
 // magnitude, a few dozen ulps): a z30 tile's 256 cells are 0.15 mm wide on coordinates of 2·10^7 m.
@@ -19,8 +23,9 @@ import {
   byteLength, check, count, create, crs, data, height, kind, sectionCount, setExtent, setSize, setTile, stride,
   tileX, tileY, tileZ, width,
 } from "./lib/region";
+import { badStride, cellBytes } from "./lib/grid";
 import {
-  ABI_VERSION, CTX_MAX_INPUTS, GRID_STRIDE, HDR_MAGIC, HDR_MAX_X, HDR_MAX_Y, HDR_MIN_X, HDR_MIN_Y, HEADER_SIZE,
+  ABI_VERSION, CTX_MAX_INPUTS, GRID_STRIDE, GRID_STRIDE_F64, HDR_MAGIC, HDR_MAX_X, HDR_MAX_Y, HDR_MIN_X, HDR_MIN_Y, HEADER_SIZE,
   KIND_GRID, REGION_MAGIC, SEC_MAIN, STATUS_BAD_INPUT_KIND, STATUS_BAD_PARAM, STATUS_MALFORMED_INPUT, STATUS_OK, STATUS_TOO_LARGE,
 } from "../abi/layout";
 
@@ -44,13 +49,17 @@ export function gr_run(ctx: usize): i32 {
   const k = inputCount(ctx);
   if (k < 1 || k > <u32>CTX_MAX_INPUTS) return fail(ctx, STATUS_BAD_INPUT_KIND, "grid-mosaic takes 1 to 8 grids, got " + k.toString());
   const first = inputPtr(ctx, 0);
+  let outBytes: u32 = GRID_STRIDE; // GRID_STRIDE_F64 once an input has f64 cells
   for (let i: u32 = 0; i < k; i++) {
     const r = inputPtr(ctx, i), len = inputLen(ctx, i);
     if (len < <usize>HEADER_SIZE || load<u32>(r + HDR_MAGIC) != REGION_MAGIC) return fail(ctx, STATUS_MALFORMED_INPUT, at(i) + " is not a region (shorter than a header or bad magic)");
     if (kind(r) != KIND_GRID) return fail(ctx, STATUS_BAD_INPUT_KIND, at(i) + ": grid-mosaic takes grid regions (kind 5), got kind " + kind(r).toString());
-    const why = check(r, len, KIND_GRID, [GRID_STRIDE]);
+    const bytes = cellBytes(r);
+    if (bytes == 0) return fail(ctx, STATUS_MALFORMED_INPUT, at(i) + ": " + badStride(r));
+    if (bytes == GRID_STRIDE_F64) outBytes = GRID_STRIDE_F64;
+    const why = check(r, len, KIND_GRID, [bytes]);
     if (why.length > 0) return fail(ctx, STATUS_MALFORMED_INPUT, at(i) + ": " + why);
-    if (stride(r) != GRID_STRIDE || count(r) != sectionCount(r, SEC_MAIN)) return fail(ctx, STATUS_MALFORMED_INPUT, at(i) + ": record stride or count disagrees with the main table");
+    if (count(r) != sectionCount(r, SEC_MAIN)) return fail(ctx, STATUS_MALFORMED_INPUT, at(i) + ": record count disagrees with the main table");
     if (width(r) == 0 || height(r) == 0 || <u64>count(r) != <u64>width(r) * <u64>height(r)) {
       return fail(ctx, STATUS_MALFORMED_INPUT, at(i) + ": " + count(r).toString() + " cells for a " + width(r).toString() + "×" + height(r).toString() + " grid");
     }
@@ -95,7 +104,7 @@ export function gr_run(ctx: usize): i32 {
     rows = Math.max(rows, oy + h);
   }
   // f64 until the size is known to fit: offsets of far-apart extents can be any size
-  if (!(cols * rows * <f64>GRID_STRIDE <= MAX_TABLE_BYTES)) {
+  if (!(cols * rows * <f64>outBytes <= MAX_TABLE_BYTES)) {
     return fail(ctx, STATUS_TOO_LARGE, "the mosaic would be " + cols.toString() + " × " + rows.toString() + " cells, more than one region holds");
   }
   for (let i: u32 = 0; i < k; i++) {
@@ -112,32 +121,34 @@ export function gr_run(ctx: usize): i32 {
   }
 
   const W = <u32>cols, H = <u32>rows, cells = W * H;
-  const out = create(KIND_GRID, cells, GRID_STRIDE, crs(first), [<u64>cells * GRID_STRIDE], [cells]);
+  const out = create(KIND_GRID, cells, outBytes, crs(first), [<u64>cells * outBytes], [cells]);
   setSize(out, W, H);
   setExtent(out, uMinX, uMinY, uMaxX, uMaxY);
   const dst = data(out);
-  memory.fill(dst, 0, <usize>cells * GRID_STRIDE);
+  memory.fill(dst, 0, <usize>cells * outBytes);
   for (let i: u32 = 0; i < k; i++) {
     const r = inputPtr(ctx, i);
-    const w = width(r), h = height(r);
+    const w = width(r), h = height(r), bytes = stride(r);
     const ox = <u32>load<f64>(offsets + <usize>i * 16), oy = <u32>load<f64>(offsets + <usize>i * 16 + 8);
-    const src = data(r), rowBytes = <usize>w * GRID_STRIDE;
+    const src = data(r), rowBytes = <usize>w * bytes;
     for (let y: u32 = 0; y < h; y++) {
-      memory.copy(dst + (<usize>(oy + y) * <usize>W + <usize>ox) * GRID_STRIDE, src + <usize>y * rowBytes, rowBytes);
+      const to = dst + (<usize>(oy + y) * <usize>W + <usize>ox) * outBytes, from = src + <usize>y * rowBytes;
+      if (bytes == outBytes) memory.copy(to, from, rowBytes);
+      else for (let c: usize = 0; c < <usize>w; c++) store<f64>(to + (c << 3), <f64>load<f32>(from + (c << 2))); // f32 into an f64 mosaic
     }
   }
   output(ctx, out, <usize>byteLength(out));
   return STATUS_OK;
 }
 
-/** A mosaic of one grid: the grid, with its extent (if any), tile and CRS. */
+/** A mosaic of one grid: the grid, with its extent (if any), tile, CRS and cell type. */
 function single(ctx: usize, r: usize): i32 {
-  const cells = count(r);
-  const out = create(KIND_GRID, cells, GRID_STRIDE, crs(r), [<u64>cells * GRID_STRIDE], [cells]);
+  const cells = count(r), bytes = stride(r);
+  const out = create(KIND_GRID, cells, bytes, crs(r), [<u64>cells * bytes], [cells]);
   setSize(out, width(r), height(r));
   setTile(out, tileZ(r), tileX(r), tileY(r));
   setExtent(out, minX(r), minY(r), maxX(r), maxY(r));
-  memory.copy(data(out), data(r), <usize>cells * GRID_STRIDE);
+  memory.copy(data(out), data(r), <usize>cells * bytes);
   output(ctx, out, <usize>byteLength(out));
   return STATUS_OK;
 }

@@ -1,5 +1,6 @@
-// GRID region → single-band Float32 GeoTIFF that GIS tools place: baseline TIFF 6.0 (little-endian,
-// uncompressed strips) plus the GeoTIFF 1.0 georeference — ModelPixelScale, ModelTiepoint (raster (0, 0),
+// GRID region → single-band Float32 GeoTIFF (Float64 for a grid of f64 cells: BitsPerSample 64, the cells
+// bit for bit) that GIS tools place: baseline TIFF 6.0 (little-endian, uncompressed strips, SampleFormat
+// IEEE float) plus the GeoTIFF 1.0 georeference — ModelPixelScale, ModelTiepoint (raster (0, 0),
 // the top-left corner of the top-left cell, ↔ (minX, maxY)) and GeoKeys GTModelType, GTRasterType =
 // PixelIsArea and the EPSG code (ProjectedCSType, or GeographicType for EPSG:4326).
 //
@@ -53,7 +54,8 @@ export function encodeGeoTiff(g: Grid): Uint8Array {
   const { width, height, extent: [minX, minY, maxX, maxY], crs } = placement(g, 'geotiff')
   const model = modelType(crs)
   if (g.values.length !== width * height) throw fail('E_BAD_FORMAT', 'geotiff', `${width}×${height} needs ${width * height} values, got ${g.values.length}`)
-  const rowBytes = width * 4
+  const sampleBytes = g.values.BYTES_PER_ELEMENT // 4 or 8: f32 or f64 cells
+  const rowBytes = width * sampleBytes
   const rowsPerStrip = Math.min(height, Math.max(1, Math.floor(STRIP_TARGET_BYTES / rowBytes)))
   const strips = Math.ceil(height / rowsPerStrip)
   const geoKeys = [
@@ -66,7 +68,7 @@ export function encodeGeoTiff(g: Grid): Uint8Array {
   const entries: Entry[] = [
     { tag: 256, type: LONG, values: [width] }, // ImageWidth
     { tag: 257, type: LONG, values: [height] }, // ImageLength
-    { tag: 258, type: SHORT, values: [32] }, // BitsPerSample
+    { tag: 258, type: SHORT, values: [sampleBytes * 8] }, // BitsPerSample
     { tag: 259, type: SHORT, values: [1] }, // Compression: none
     { tag: 262, type: SHORT, values: [1] }, // PhotometricInterpretation: BlackIsZero
     { tag: 273, type: LONG, values: new Array(strips).fill(0) }, // StripOffsets, filled in below
@@ -108,9 +110,9 @@ export function encodeGeoTiff(g: Grid): Uint8Array {
     writeValues(dv, e.offset ?? p + 8, e)
   })
   // next-IFD offset 0 (one image) is already 0
-  // the grid's f32 cells, row-major from the top-left, are the strips in order; the host is little-endian
-  // like the arena they came from (readGrid views it as a Float32Array too)
-  out.set(new Uint8Array(g.values.buffer, g.values.byteOffset, width * height * 4), dataOffset)
+  // the grid's cells, row-major from the top-left, are the strips in order; the host is little-endian
+  // like the arena they came from (readGrid views it as a Float32Array or Float64Array too)
+  out.set(new Uint8Array(g.values.buffer, g.values.byteOffset, width * height * sampleBytes), dataOffset)
   return out
 }
 

@@ -1,5 +1,8 @@
 // GRID regions ↔ `.grid.json` ({width, height, values}, values row-major from the top-left; the tile,
-// extent and crs ride along when the region has them) and IMAGE regions ↔ PNG (RGBA, pngjs 7).
+// extent and crs ride along when the region has them, and `"cells": "f64"` when its cells are f64: a JSON
+// number is a double, so every finite f64 cell but −0 round-trips bit for bit) and IMAGE regions ↔ PNG
+// (RGBA, pngjs 7). A grid's cells are f32 or f64 (layout.ts): a Float32Array or a Float64Array here,
+// never one read as the other.
 // Region-level (gridToJson, writeGridJson, imageToPng, pngToImage) for the CLI/HTTP boundary, and
 // object-level (readGrid/writeGrid, readImage/writeImage, encodePng/decodePng) for tests and tools.
 import { PNG } from 'pngjs'
@@ -9,11 +12,14 @@ import { fail } from '../../errors/index.js'
 
 export interface TileId { z: number; x: number; y: number }
 
+/** A grid's cells: f32 (stride GRID_STRIDE) or f64 (GRID_STRIDE_F64). */
+export type GridCells = Float32Array | Float64Array
+
 export interface Grid {
   width: number
   height: number
-  /** width × height cells, row-major from the top-left */
-  values: Float32Array
+  /** width × height cells, row-major from the top-left; a Float64Array is written as an f64 grid */
+  values: GridCells
   tile?: TileId
   /** [minX, minY, maxX, maxY] in `crs` units (the tile bounds in EPSG:3857 metres for a heatmap) */
   extent?: [number, number, number, number]
@@ -35,6 +41,8 @@ export interface GridJson {
   width: number
   height: number
   values: number[]
+  /** the cell type; absent: f32 */
+  cells?: 'f32' | 'f64'
   tile?: TileId
   extent?: [number, number, number, number]
   crs?: number
@@ -57,24 +65,28 @@ function placement(h: RegionHeader): Pick<Grid, 'tile' | 'extent' | 'crs'> {
   return out
 }
 
-/** Reads a GRID region out (the one copy out). */
+/** Reads a GRID region out (the one copy out): f32 cells as a Float32Array, f64 cells as a Float64Array. */
 export function readGrid(bytes: Uint8Array, d: Descriptor): Grid {
   const h = header(bytes, d, L.KIND_GRID, 'a grid')
-  const start = bytes.byteOffset + d.ptr + h.sections[0].offset
-  const values = new Float32Array(h.count)
-  values.set(new Float32Array(bytes.buffer, start, h.count))
+  const start = d.ptr + h.sections[0].offset
+  // checkRegion allows these two strides only
+  const values = h.stride === L.GRID_STRIDE_F64 ? new Float64Array(h.count) : new Float32Array(h.count)
+  new Uint8Array(values.buffer).set(bytes.subarray(start, start + values.byteLength))
   return { width: h.width, height: h.height, values, ...placement(h) }
 }
 
-/** Writes a grid into a new GRID region. */
+/** Writes a grid into a new GRID region: f64 cells for a Float64Array, else f32. */
 export function writeGrid(mem: RegionMemory, g: Grid): Descriptor {
   const n = g.width * g.height
   if (g.values.length !== n) throw fail('E_BAD_FORMAT', 'grid', `${g.width}×${g.height} needs ${n} values, got ${g.values.length}`)
+  const wide = g.values instanceof Float64Array
+  const stride = wide ? L.GRID_STRIDE_F64 : L.GRID_STRIDE
   const r = createRegion(mem, {
-    kind: L.KIND_GRID, count: n, stride: L.GRID_STRIDE, crs: g.crs ?? 0, width: g.width, height: g.height,
-    tile: g.tile, extent: g.extent, sections: [{ bytes: n * L.GRID_STRIDE, count: n }],
+    kind: L.KIND_GRID, count: n, stride, crs: g.crs ?? 0, width: g.width, height: g.height,
+    tile: g.tile, extent: g.extent, sections: [{ bytes: n * stride, count: n }],
   })
-  new Float32Array(mem.bytes().buffer, r.sectionPtrs[0], n).set(g.values)
+  if (wide) new Float64Array(mem.bytes().buffer, r.sectionPtrs[0], n).set(g.values)
+  else new Float32Array(mem.bytes().buffer, r.sectionPtrs[0], n).set(g.values)
   return { ptr: r.ptr, len: r.len }
 }
 
@@ -82,6 +94,7 @@ export function writeGrid(mem: RegionMemory, g: Grid): Descriptor {
 export function gridToJson(bytes: Uint8Array, d: Descriptor): GridJson {
   const g = readGrid(bytes, d)
   const out: GridJson = { width: g.width, height: g.height, values: Array.from(g.values) }
+  if (g.values instanceof Float64Array) out.cells = 'f64'
   if (g.tile) out.tile = g.tile
   if (g.extent) out.extent = g.extent
   if (g.crs !== undefined) out.crs = g.crs
@@ -93,7 +106,7 @@ export function writeGridJson(mem: RegionMemory, json: unknown): Descriptor {
   return writeGrid(mem, gridFromJson(json))
 }
 
-/** Validates a parsed .grid.json: positive integer width and height, width × height finite values. */
+/** Validates a parsed .grid.json: positive integer width and height, width × height finite values, cells f32 (default) or f64. */
 export function gridFromJson(json: unknown): Grid {
   const j = json as Partial<GridJson> | null
   const positiveInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0
@@ -102,7 +115,8 @@ export function gridFromJson(json: unknown): Grid {
   }
   const n = j.width! * j.height!
   if (j.values.length !== n) throw fail('E_BAD_FORMAT', 'grid.json', `${j.width}×${j.height} needs ${n} values, got ${j.values.length}`)
-  const values = new Float32Array(n)
+  if (j.cells !== undefined && j.cells !== 'f32' && j.cells !== 'f64') throw fail('E_BAD_FORMAT', 'grid.json', `cells is "f32" or "f64", got ${JSON.stringify(j.cells)}`)
+  const values = j.cells === 'f64' ? new Float64Array(n) : new Float32Array(n)
   j.values.forEach((v, i) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw fail('E_BAD_FORMAT', 'grid.json', `values[${i}] is not a finite number`)
     values[i] = v

@@ -1,6 +1,7 @@
 // One ingestion path for every source (Kafka, the built-in simulator, POST /ingest): points go into the
-// event-time windows of their partition; closed windows run the sensor-window chain in shared memory; each
-// result is published (to graticule.results for Kafka) and served live. Window processing is serialised per
+// event-time windows of their partition; closed windows run the sensor-window chain in shared memory (an edge's:
+// window-partial, and its sink spools each closed window's partial first); each result is published (to
+// graticule.results for Kafka) and served live. Window processing is serialised per
 // partition — results of a partition leave in window order and its commit never overtakes its results — while
 // partitions are processed at once: their windows' chains run side by side on the dataplane's workers. Processing
 // never throws: a window that cannot be published waits, sealed, and is tried again every tick (and readiness says so).
@@ -31,7 +32,18 @@ export interface IngestionOptions {
   log?: IngestLogger
   /** distinct sensor ids kept (windows.ts SensorIndex) */
   maxSensors?: number
+  /** told of every closed window before its result is published (an edge spools its partial: gateway/edge) */
+  sink?: WindowSink
+  /** true while the sink cannot take a window (an edge's full spool): sealed windows wait without running their chains */
+  sinkFull?: () => boolean
 }
+
+/**
+ * A window closed by the watermark or a flush — never a provisional one — with its result and the late points its
+ * partition refused since the last window told. Told before the result is published, so nothing is committed past
+ * a window the sink has not taken; a sink that throws PublishDeferred makes the window wait, sealed, like a publisher.
+ */
+export type WindowSink = (closed: { result: WindowResult; window: ClosedWindow; late: number }) => Promise<void>
 
 export interface PartitionProgress {
   committable: number
@@ -59,6 +71,8 @@ interface Partition {
   caughtUp: CaughtUp | null
   /** why the last attempt to publish this partition's windows failed; null once one succeeds */
   publishFailure: string | null
+  /** late points not yet told to the sink */
+  late: number
   /** when the publish under way began (0: none), to see one that hangs */
   publishingSince: number
   /** the partition's window processing, one run after the other */
@@ -151,9 +165,12 @@ export class Ingestion {
 
   /** Registers a partition (a Kafka source restores `closedUpTo` from its last commit). */
   openPartition(key: string, source: string, closedUpTo: number, publish: Publisher | null, commit: Committer | null = null, caughtUp: CaughtUp | null = null): void {
+    const windows = new PartitionWindows(key, this.windowConfig, this.sensors, closedUpTo)
+    // a sink hears of every closed window, also one whose provisional result stands
+    windows.keepStanding = Boolean(this.opts.sink)
     this.partitions.set(key, {
-      windows: new PartitionWindows(key, this.windowConfig, this.sensors, closedUpTo), source, lastFeed: Date.now(), publish, commit, caughtUp,
-      publishFailure: null, publishingSince: 0, queue: Promise.resolve(), queued: null,
+      windows, source, lastFeed: Date.now(), publish, commit, caughtUp,
+      publishFailure: null, late: 0, publishingSince: 0, queue: Promise.resolve(), queued: null,
     })
   }
 
@@ -177,7 +194,7 @@ export class Ingestion {
       const q = points[i]
       sensor[i] = q.sensor; ts[i] = q.ts; lon[i] = q.lon; lat[i] = q.lat; value[i] = q.value
     }
-    return this.count(p.source, p.windows.add(offset, sensor, ts, lon, lat, value), n)
+    return this.count(p, p.windows.add(offset, sensor, ts, lon, lat, value), n)
   }
 
   /** Same, for points already in columns (the Kafka fast path). */
@@ -185,7 +202,7 @@ export class Ingestion {
     const p = this.partitions.get(partition)
     if (!p) throw new Error(`partition ${partition} is not open`)
     p.lastFeed = Date.now()
-    return this.count(p.source, p.windows.add(offset, sensor, ts, lon, lat, value), ts.length)
+    return this.count(p, p.windows.add(offset, sensor, ts, lon, lat, value), ts.length)
   }
 
   /**
@@ -199,10 +216,12 @@ export class Ingestion {
     p.lastFeed = Date.now()
     const r = p.windows.addRecords(offsets, d.ends, d.sensor, d.ts, d.lon, d.lat, d.value)
     p.windows.seal()
-    return this.count(p.source, r, d.count)
+    return this.count(p, r, d.count)
   }
 
-  private count(source: string, r: AddResult, n: number): AddResult {
+  private count(p: Partition, r: AddResult, n: number): AddResult {
+    const { source } = p
+    p.late += r.late
     const m = this.metrics.sensorPoints
     m.inc({ source, outcome: 'in' }, n)
     if (r.duplicates) m.inc({ source, outcome: 'deduplicated' }, r.duplicates)
@@ -291,6 +310,7 @@ export class Ingestion {
     try {
       // the sealed windows' chains run side by side (a few ahead), their results leave in order
       for (let due = p.windows.sealedList(); due.length; due = p.windows.sealedList()) {
+        if (this.opts.sinkFull?.()) throw new PublishDeferred('the window sink is full')
         const results: Array<Promise<WindowResult>> = []
         const start = (i: number) => {
           if (i >= due.length) return
@@ -342,6 +362,13 @@ export class Ingestion {
 
   private async publishResult(p: Partition, w: ClosedWindow, result: WindowResult): Promise<void> {
     const { source } = p
+    if (this.opts.sink && !w.provisional) {
+      const late = p.late
+      await this.opts.sink({ result, window: w, late })
+      p.late -= late
+    }
+    // closed unchanged since its provisional result: that result stands (only the sink had to hear of it)
+    if (w.stands) return
     result.publishedAt = Date.now()
     if (p.publish) {
       p.publishingSince = Date.now()

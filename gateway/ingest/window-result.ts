@@ -1,9 +1,10 @@
-// A closed window → its result: the sensor-window chain run on the window's points in shared memory,
-// plus the counts a consumer needs to reconcile (distinct points, duplicates, late), keyed by window so
-// a re-emission after a crash replaces rather than adds.
+// A closed window → its result: the window's chain (sensor-window; window-partial on an edge) run on the window's
+// points in shared memory, plus the counts a consumer needs to reconcile (distinct points, duplicates, late), keyed
+// by window so a re-emission after a crash replaces rather than adds.
 import type { RawParams } from '../../faaslets/abi/manifest.js'
 import type { Chain } from '../../chains/chain.js'
 import type { ChainRunner } from '../../chains/run.js'
+import { clustersToGeoJSON, readClusters } from '../../faaslets/codecs/clusters.js'
 import { windowPointArrays, type ClosedWindow, type WindowPoints } from './windows.js'
 
 export interface WindowResult {
@@ -29,6 +30,9 @@ export interface WindowResult {
   /** the chain refused the window's points (a faaslet's input code): the result carries the counts, not the
       chain's outputs, and the points are counted out as `refused` */
   error?: { code: string; message: string }
+  /** the chain's outputs written `as: region` (window-partial's grid and clusters), by output name: what the edge
+      sends upstream. Not enumerable, so never in the published JSON (nor copied by a spread) */
+  readonly regions?: Readonly<Record<string, Uint8Array>>
 }
 
 export function windowStats(p: WindowPoints): Pick<WindowResult, 'value' | 'sensors' | 'bbox'> {
@@ -80,19 +84,27 @@ function distinctSensors(ids: Float64Array, count: number): number {
 
 export async function windowResult(runner: ChainRunner, chain: Chain, params: RawParams, source: string, w: ClosedWindow, tenant = 'default'): Promise<WindowResult> {
   const clustersOut = chain.outputs.find((o) => o.kind === 'clusters')
+  const wanted = chain.outputs.filter((o) => o === clustersOut || o.as === 'region').map((o) => o.name)
   let clusters: unknown = null
   let computeMs = 0
   let copiedBytes = 0
+  const regions: Record<string, Uint8Array> = {}
   if (w.points.count > 0) {
-    // the worker writes the window's columns (shared memory) as the input region and encodes the clusters
-    const res = await runner.run(chain, params, { points: windowPointArrays(w.points) }, { tenant, only: clustersOut ? [clustersOut.name] : [] })
-    if (clustersOut) clusters = JSON.parse(new TextDecoder().decode(res.outputs[0].body))
+    // the worker writes the window's columns (shared memory) as the input region and encodes the outputs wanted
+    const res = await runner.run(chain, params, { points: windowPointArrays(w.points) }, { tenant, only: wanted })
+    for (const out of res.outputs) {
+      const o = chain.outputs.find((c) => c.name === out.name)!
+      // a region's f64 columns are read in place: its bytes on an 8-byte boundary
+      if (o.as === 'region') regions[o.name] = out.body.byteOffset % 8 ? out.body.slice() : out.body
+      if (o === clustersOut) clusters = o.as === 'region' ? clustersToGeoJSON(readClusters(regions[o.name], { ptr: 0, len: out.body.byteLength })) : JSON.parse(new TextDecoder().decode(out.body))
+    }
     computeMs = res.invocation.computeMs
     copiedBytes = res.invocation.copied.betweenStages
   }
-  return {
+  const result: WindowResult = {
     key: `${w.partition}/${w.start}`, source, partition: w.partition, windowStart: w.start, windowEnd: w.end,
     count: w.points.count, duplicates: w.duplicates, ...windowStats(w.points), clusters, chain: chain.name,
     computeMs, copiedBytes, closedAt: w.closedAt, publishedAt: 0, provisional: w.provisional,
   }
+  return Object.defineProperty(result, 'regions', { value: regions, enumerable: false })
 }

@@ -63,6 +63,9 @@ export interface ClosedWindow {
   provisional: boolean
   /** points an earlier provisional result of this window already counted out */
   countedBefore: number
+  /** closed unchanged since its provisional result, which stands: only sealed so when `keepStanding` (an edge's
+      partial is sent for every closed window, provisional results never) */
+  stands?: boolean
 }
 
 export interface AddResult {
@@ -162,13 +165,15 @@ export class SensorIndex {
 
 export class PartitionWindows {
   private readonly open = new Map<number, Window>()
-  private readonly sealed: Array<{ window: Window; closedAt: number }> = []
+  private readonly sealed: Array<{ window: Window; closedAt: number; stands?: boolean }> = []
   private maxTs = -Infinity
   private lastOffset = -1
   /** points in the last window sealed: a new window starts with room for about as many */
   private typical = 0
   /** every window ending at or before this was emitted (before a restart, possibly) */
   closedUpTo: number
+  /** windows closed unchanged since their provisional result are sealed too, marked `stands` (else they are done) */
+  keepStanding = false
 
   constructor(readonly partition: string, readonly cfg: WindowConfig, readonly sensors: SensorIndex, closedUpTo = -Infinity) {
     this.closedUpTo = closedUpTo
@@ -267,8 +272,9 @@ export class PartitionWindows {
       this.typical = w.points.count
       if (w.end > this.closedUpTo) this.closedUpTo = w.end
       // published provisionally and unchanged since: its result stands
-      if (w.published === w.points.count) continue
-      this.sealed.push({ window: w, closedAt: Date.now() })
+      const stands = w.published === w.points.count
+      if (stands && !this.keepStanding) continue
+      this.sealed.push({ window: w, closedAt: Date.now(), ...(stands ? { stands } : {}) })
     }
   }
 
@@ -296,12 +302,12 @@ export class PartitionWindows {
   /** The oldest sealed window not yet emitted, or null. */
   nextSealed(): ClosedWindow | null {
     const s = this.sealed[0]
-    return s ? { ...s.window.snapshot(this.partition), closedAt: s.closedAt } : null
+    return s ? { ...s.window.snapshot(this.partition), closedAt: s.closedAt, ...(s.stands ? { stands: true } : {}) } : null
   }
 
   /** Every sealed window not yet emitted, oldest first: what nextSealed() returns, one emitted() after the other. */
   sealedList(): ClosedWindow[] {
-    return this.sealed.map((s) => ({ ...s.window.snapshot(this.partition), closedAt: s.closedAt }))
+    return this.sealed.map((s) => ({ ...s.window.snapshot(this.partition), closedAt: s.closedAt, ...(s.stands ? { stands: true } : {}) }))
   }
 
   /** The window nextSealed() returned was published: forget it. */

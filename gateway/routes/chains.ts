@@ -49,20 +49,22 @@ export async function chainRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     },
     config: documented({
       body: requestBody({ 'application/yaml': { schema: { ...TEXT, description: 'the chain; its name is the one in the path (the example: PUT /chains/to-mercator)' }, example: CHAIN_EXAMPLE } }),
-      responses: { 200: json('replaced', CHAIN_SUMMARY), 201: json('created', CHAIN_SUMMARY), ...problems(400, 401, 403, 409, 413) },
+      responses: { 200: json('replaced', CHAIN_SUMMARY), 201: json('created', CHAIN_SUMMARY), ...problems(400, 401, 403, 409, 413, 503) },
     }),
   }, async (req, reply) => {
     const text = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : ''
     if (!text.trim()) throw fail('E_BAD_REQUEST', 'send the chain as a YAML body')
-    const { chain, created } = ctx.chains.put(req.params.name, text)
+    // with a registry the chain is written to its Kafka topic (every gateway applies it), else to the folder
+    const { chain, created } = ctx.registry ? await ctx.registry.putChain(req.params.name, text) : ctx.chains.put(req.params.name, text)
     return reply.code(created ? 201 : 200).send({ name: chain.name, created, steps: chain.steps.length })
   })
 
   app.delete<{ Params: { name: string } }>('/chains/:name', {
     schema: { summary: 'Delete a chain a user created', tags: ['chains'], params: nameParams },
-    config: documented({ responses: { 204: empty('deleted'), ...problems(400, 401, 403, 404, 409) } }),
+    config: documented({ responses: { 204: empty('deleted'), ...problems(400, 401, 403, 404, 409, 503) } }),
   }, async (req, reply) => {
-    ctx.chains.delete(req.params.name)
+    if (ctx.registry) await ctx.registry.deleteChain(req.params.name)
+    else ctx.chains.delete(req.params.name)
     return reply.code(204).send()
   })
 

@@ -35,7 +35,7 @@ export async function faasletRoutes(app: FastifyInstance, ctx: GatewayContext): 
         'application/wasm': { schema: BINARY },
         'application/json': { schema: { type: 'object', required: ['manifest', 'wasm'], properties: { manifest: { type: 'object' }, wasm: { type: 'string', format: 'byte', description: 'the module, base64' } } } },
       }),
-      responses: { 200: json('replaced', DEPLOYED), 201: json('deployed', DEPLOYED), ...problems(400, 401, 403, 409, 413, 415, 422) },
+      responses: { 200: json('replaced', DEPLOYED), 201: json('deployed', DEPLOYED), ...problems(400, 401, 403, 409, 413, 415, 422, 503) },
     }),
   }, async (req, reply) => {
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim()
@@ -56,19 +56,21 @@ export async function faasletRoutes(app: FastifyInstance, ctx: GatewayContext): 
     } else {
       throw fail('E_UNSUPPORTED_MEDIA', type || 'none', 'application/wasm, application/json')
     }
-    const { manifest: m, replaced } = await ctx.faaslets.deploy(catalog, req.params.name, bytes, manifest) // checked off this thread
+    // checked off this thread; with a registry then written to its Kafka topic (every gateway applies it)
+    const { manifest: m, replaced } = await (ctx.registry ? ctx.registry.deployFaaslet(req.params.name, bytes, manifest) : ctx.faaslets.deploy(catalog, req.params.name, bytes, manifest))
     return reply.code(replaced ? 200 : 201).send({ name: m.name, version: m.version, slot: m.slot, replaced })
   })
 
   app.delete<{ Params: { name: string } }>('/faaslets/:name', {
     schema: { summary: 'Remove a deployed faaslet', tags: ['faaslets'], params: nameParams },
-    config: documented({ responses: { 204: empty('removed'), ...problems(401, 403, 404, 409) } }),
+    config: documented({ responses: { 204: empty('removed'), ...problems(401, 403, 404, 409, 503) } }),
   }, async (req, reply) => {
     const entry = catalog.get(req.params.name)
     if (!entry.deployed) throw fail('E_FAASLET_READONLY', req.params.name, 'deleted')
     const users = ctx.chains.list().filter(({ chain }) => chain.steps.some((s) => s.faaslet === req.params.name)).map(({ chain }) => chain.name)
     if (users.length) throw fail('E_FAASLET_IN_USE', req.params.name, users.length === 1 ? '' : 's', users.join(', '))
-    ctx.faaslets.remove(catalog, req.params.name)
+    if (ctx.registry) await ctx.registry.removeFaaslet(req.params.name)
+    else ctx.faaslets.remove(catalog, req.params.name)
     return reply.code(204).send()
   })
 }

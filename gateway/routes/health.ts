@@ -3,7 +3,12 @@ import type { FastifyInstance } from 'fastify'
 import type { GatewayContext } from '../context.js'
 import { answer, documented, json, TEXT } from '../openapi.js'
 
-const READINESS = { type: 'object', properties: { status: { type: 'string', enum: ['ready', 'not ready'] }, checks: { type: 'object', additionalProperties: { type: 'boolean' } } } } as const
+const READINESS = {
+  type: 'object', properties: {
+    status: { type: 'string', enum: ['ready', 'not ready'] }, checks: { type: 'object', additionalProperties: { type: 'boolean' } },
+    edge: { type: 'object', description: 'an edge: its uplink, which never makes it unready (GET /edge has the detail)', properties: { uplink: { type: 'string', enum: ['connected', 'down'] }, spooled: { type: 'integer' } } },
+  },
+} as const
 /** a probe that found the gateway not ready asks again after this long */
 const NOT_READY_RETRY_SECONDS = 5
 
@@ -20,7 +25,9 @@ export async function healthRoutes(app: FastifyInstance, ctx: GatewayContext): P
     const checks = ctx.readiness()
     const ready = Object.values(checks).every(Boolean)
     if (!ready) reply.header('retry-after', String(NOT_READY_RETRY_SECONDS))
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks })
+    // an edge offline is in a normal state (it serves its own sensors, and spools): said, not counted against it
+    const edge = ctx.edge?.status()
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks, ...(edge ? { edge: { uplink: edge.uplink.connected ? 'connected' : 'down', spooled: edge.spool.records } } : {}) })
   })
 
   app.get('/metrics', {

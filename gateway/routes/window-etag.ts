@@ -21,6 +21,15 @@ export function windowETag(view: LiveView | null, request: string): string {
   return `"${view.start}-${digest(`${RUN}/${merge}/${request}`)}"`
 }
 
+/**
+ * The tag of `request` answered from a result every gateway knows by the same `version` (a cloud gateway's global
+ * results): no run or merge counter in it, so gateways behind one address give one tag. No window: nothing yet.
+ */
+export function versionETag(start: number | null, version: string, request: string): string {
+  if (start === null) return `"none-${digest(request)}"`
+  return `"${start}-${digest(`${version}/${request}`)}"`
+}
+
 /** Tags the reply; true when the client already holds this very response (If-None-Match), for a 304. */
 export function clientHas(req: FastifyRequest, reply: FastifyReply, etag: string): boolean {
   reply.header('etag', etag).header('cache-control', 'no-cache')

@@ -8,6 +8,7 @@ import { listenWindows } from './live/events.js'
 import { LiveWindow } from './live/live-window.js'
 import { addBasemap } from './map/basemap.js'
 import { ChainPanel } from './panel/chain-panel.js'
+import { EdgesPanel } from './panel/edges-panel.js'
 import { StatsPanel } from './panel/stats-panel.js'
 import { BrowserDataplane } from './runtime/browser-dataplane.js'
 import { BrowserChains } from './runtime/chains.js'
@@ -37,6 +38,8 @@ const runtime = startRuntime().catch((e: Error) => stats.runtime({ isolated: cro
 const ready = Promise.all([addBasemap(map), app.setMode('live-server'), runtime]).then(() => {
   listenWindows((s) => void app.onWindow(s), (up) => stats.streamState(up))
 })
+
+void new EdgesPanel().start()
 
 const hexagonsToggle = document.getElementById('layer-hexagons') as HTMLInputElement
 hexagonsToggle.addEventListener('change', () => void app.hexagons.show(hexagonsToggle.checked))

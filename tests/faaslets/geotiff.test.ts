@@ -6,7 +6,8 @@
 // compared bit for bit with what GDAL decodes. Images: heatmap and colorize output as PNG + world file
 // (+ .aux.xml), opened by GDAL with the sidecars beside them, and the world file checked against the one
 // GDAL writes itself. Small synthetic grids cover NaN cells, a grid that names only its tile, other EPSG
-// codes (2154, 32633) and the refusals. GDAL must print nothing (no warning) for any file.
+// codes (2154, 32633) and the refusals. Grids of f64 cells (heatmap cells = f64) are Float64 GeoTIFFs
+// whose cells both readers give back bit for bit. GDAL must print nothing (no warning) for any file.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -136,7 +137,16 @@ async function gdalCells(ds: Dataset, w: number, h: number, name: string): Promi
   return gdal.getFileBytes(file('.bil'))
 }
 
-const f32Bytes = (v: Float32Array) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+/** Float64 cells as GDAL decodes them: gdal_translate to ENVI (EHdr has no Float64), raw little-endian doubles. */
+async function gdalCells64(ds: Dataset, w: number, h: number, name: string): Promise<Uint8Array> {
+  const out = await gdal.gdal_translate(ds, ['-of', 'ENVI'], name)
+  const hdr = new TextDecoder().decode(await gdal.getFileBytes(out.all.find((f) => f.local.endsWith('.hdr'))!.local))
+  const field = (k: string) => new RegExp(`^${k}\\s*=\\s*(\\S+)`, 'mi').exec(hdr)?.[1]
+  expect([field('samples'), field('lines'), field('bands'), field('data type'), field('byte order'), field('interleave')]).toEqual([String(w), String(h), '1', '5', '0', 'bsq'])
+  return gdal.getFileBytes(out.local)
+}
+
+const cellBytes = (v: Float32Array | Float64Array) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
 
 /** Byte equality that names the first difference (toEqual walks a megabyte element by element, slowly). */
 function expectSameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
@@ -169,7 +179,7 @@ describe('gridToGeoTiff, read by GDAL and geotiff.js', () => {
       }))
       expectSameBytes(again, tif, 'a second encoding') // deterministic
       // the grid has something in it, so equal cells mean something
-      expect(grid.values.reduce((m, v) => Math.max(m, v), 0)).toBeGreaterThan(0)
+      expect(Array.from(grid.values).reduce((m, v) => Math.max(m, v), 0)).toBeGreaterThan(0)
       expect(grid.values.filter((v) => v === 0).length).toBeGreaterThan(0)
 
       const name = `grid-${k}`
@@ -187,7 +197,7 @@ describe('gridToGeoTiff, read by GDAL and geotiff.js', () => {
       expect(info.bands).toHaveLength(1)
       expect(info.bands[0].type).toBe('Float32')
       expect(info.bands[0].noDataValue).toBeUndefined()
-      expectSameBytes(await gdalCells(ds, w, h, name), f32Bytes(grid.values), 'GDAL\'s cells')
+      expectSameBytes(await gdalCells(ds, w, h, name), cellBytes(grid.values), 'GDAL\'s cells')
       await gdal.close(ds)
 
       // a second reader
@@ -199,8 +209,35 @@ describe('gridToGeoTiff, read by GDAL and geotiff.js', () => {
       expect(c.crs === 4326 ? [keys.GTModelTypeGeoKey, keys.GeographicTypeGeoKey] : [keys.GTModelTypeGeoKey, keys.ProjectedCSTypeGeoKey]).toEqual(c.crs === 4326 ? [2, 4326] : [1, c.crs])
       const [band] = (await image.readRasters()) as unknown as Float32Array[]
       expect(band).toBeInstanceOf(Float32Array)
-      expectSameBytes(f32Bytes(band), f32Bytes(grid.values), 'geotiff.js\'s cells')
+      expectSameBytes(cellBytes(band), cellBytes(grid.values), 'geotiff.js\'s cells')
     })
+  })
+
+  it('f64 cells: a heatmap tile with cells = f64 is a Float64 GeoTIFF, every cell back bit for bit from GDAL and geotiff.js', async () => {
+    const [w, h] = [256, 256]
+    const bounds = tileBounds(6, 33, 22)
+    const { grid, tif } = run('heatmap', { z: 6, x: 33, y: 22, cells: 'f64' }, 4326, (bytes, [g]) => ({ grid: readGrid(bytes, g), tif: gridToGeoTiff(bytes, g) }))
+    expect(grid.values).toBeInstanceOf(Float64Array)
+    expect(Array.from(grid.values).some((v) => Math.fround(v) !== v)).toBe(true) // cells no f32 holds
+    writeFileSync(join(dir, 'grid-f64.tif'), tif)
+    const ds = await open('grid-f64.tif')
+    expect(ds.info.bands.map((b) => b.type)).toEqual(['Float64'])
+    expect(ds.info.stac?.['proj:epsg']).toBe(3857)
+    expectClose(ds.info.geoTransform, geoTransform(bounds, w, h), 1e-6, 'geoTransform')
+    expectSameBytes(await gdalCells64(ds, w, h, 'grid-f64'), cellBytes(grid.values), 'GDAL\'s f64 cells')
+    await gdal.close(ds)
+    const image = await (await fromArrayBuffer(tif.slice().buffer)).getImage()
+    expect([image.getWidth(), image.getHeight(), image.getBitsPerSample(), image.getSampleFormat()]).toEqual([w, h, 64, 3])
+    const [band] = (await image.readRasters()) as unknown as Float64Array[]
+    expect(band).toBeInstanceOf(Float64Array)
+    expectSameBytes(cellBytes(band), cellBytes(grid.values), 'geotiff.js\'s f64 cells')
+  })
+
+  it('f64 cells no f32 holds (NaN, subnormals, 1e300, 1 + 2^-52) read back by geotiff.js to the bit', async () => {
+    const values = Float64Array.from({ length: 5 * 3 }, (_, i) => [NaN, 5e-324, 1e300, 1 + 2 ** -52, -0][i % 5] * (i < 5 ? 1 : i))
+    const tif = encodeGeoTiff({ width: 5, height: 3, values, extent: [0, 0, 5, 3], crs: 4326 })
+    const [band] = (await (await (await fromArrayBuffer(tif.slice().buffer)).getImage()).readRasters()) as unknown as Float64Array[]
+    expectSameBytes(cellBytes(band), cellBytes(values), 'geotiff.js\'s cells')
   })
 
   it('keeps NaN cells, and places a grid that names only its tile on the Web Mercator tile', async () => {
@@ -210,7 +247,7 @@ describe('gridToGeoTiff, read by GDAL and geotiff.js', () => {
     const ds = await open('tile-only.tif')
     expectClose(ds.info.geoTransform, geoTransform(tileBounds(3, 5, 2), 6, 4), 1e-6, 'geoTransform')
     expect(ds.info.stac?.['proj:epsg']).toBe(3857)
-    expectSameBytes(await gdalCells(ds, 6, 4, 'tile-only'), f32Bytes(values), 'GDAL\'s cells')
+    expectSameBytes(await gdalCells(ds, 6, 4, 'tile-only'), cellBytes(values), 'GDAL\'s cells')
     await gdal.close(ds)
   })
 

@@ -105,7 +105,7 @@ function oracle(src: Source, t: Tile, size: number, radius: number, kernel: Kern
 }
 
 /** Cells (of a window of the oracle frame) where ours and the oracle disagree; empty when all agree. */
-function mismatches(ours: Float32Array, size: number, o: Oracle, dx = 0, dy = 0): string[] {
+function mismatches(ours: ArrayLike<number>, size: number, o: Oracle, dx = 0, dy = 0): string[] {
   const bad: string[] = []
   const floor = 1e-12 * o.maxAbs
   for (let j = 0; j < size; j++) {
@@ -598,12 +598,22 @@ describe('heatmap errors', () => {
     expect(errorOf(pts, { ...EUROPE, radius: -1 })).toBe('E_BAD_PARAM') // the manifest's minimum, host side
     expect(errorOf(pts, { ...EUROPE, radius: 300 })).toBe('E_BAD_PARAM')
     // slots straight to the faaslet, past the host's parser: it checks for itself
-    expect(errorOf(pts, new Float64Array([6, 33, 21, 256, -1, 0, 0]))).toBe('E_FAASLET_BAD_PARAM')
-    expect(errorOf(pts, new Float64Array([6, 33, 21, 256, NaN, 0, 0]))).toBe('E_FAASLET_BAD_PARAM')
-    expect(errorOf(pts, new Float64Array([6, 64, 21, 256, 16, 0, 0]))).toBe('E_FAASLET_BAD_PARAM')
-    expect(errorOf(pts, new Float64Array([6, 33, 21, 0, 16, 0, 0]))).toBe('E_FAASLET_BAD_PARAM')
-    expect(errorOf(pts, new Float64Array([6, 33, 21, 256, 16, 2, 0]))).toBe('E_FAASLET_BAD_PARAM')
+    expect(errorOf(pts, new Float64Array([6, 33, 21, 256, -1, 0, 0, 0]))).toBe('E_FAASLET_BAD_PARAM')
+    expect(errorOf(pts, new Float64Array([6, 33, 21, 256, NaN, 0, 0, 0]))).toBe('E_FAASLET_BAD_PARAM')
+    expect(errorOf(pts, new Float64Array([6, 64, 21, 256, 16, 0, 0, 0]))).toBe('E_FAASLET_BAD_PARAM')
+    expect(errorOf(pts, new Float64Array([6, 33, 21, 0, 16, 0, 0, 0]))).toBe('E_FAASLET_BAD_PARAM')
+    expect(errorOf(pts, new Float64Array([6, 33, 21, 256, 16, 2, 0, 0]))).toBe('E_FAASLET_BAD_PARAM')
     expect(errorOf(pts, { z: 6, x: 33 })).toBe('E_MISSING_PARAM')
+  })
+  it('refuses cells other than f32 and f64; takes the 7 slots packed before cells existed as f32', () => {
+    expect(errorOf(pts, { ...EUROPE, cells: 'f16' })).toBe('E_BAD_PARAM')
+    for (const cells of [2, 0.5, -1, NaN]) expect(errorOf(pts, new Float64Array([6, 33, 21, 64, 8, 0, 0, cells]))).toBe('E_FAASLET_BAD_PARAM')
+    expect(errorOf(pts, new Float64Array([6, 33, 21, 64, 8, 0]))).toBe('E_FAASLET_BAD_PARAM')
+    const seven = heatmap(pts, new Float64Array([6, 33, 21, 64, 8, 0, 0]))
+    const eight = heatmap(pts, new Float64Array([6, 33, 21, 64, 8, 0, 0, 0]))
+    expect(seven.grid.values).toBeInstanceOf(Float32Array)
+    expect(Buffer.from(seven.grid.values.buffer).equals(Buffer.from(eight.grid.values.buffer))).toBe(true)
+    expect(seven.png.equals(eight.png)).toBe(true)
   })
   it('refuses non-finite coordinates and weights', () => {
     expect(errorOf({ ...pts, w: [...Array.from(pts.w).slice(0, 9), NaN] }, { ...EUROPE })).toBe('E_FAASLET_MALFORMED_INPUT')

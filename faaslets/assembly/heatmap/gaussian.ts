@@ -9,7 +9,8 @@
 import { alloc } from "../lib/ctx";
 import { PIXEL_STRIDE, PixelPoints, toInt } from "./pixels";
 
-export function gaussian(pts: PixelPoints, size: i32, r: f64, grid: usize): void {
+/** The density of `pts` into `grid`'s size × size cells of type T: f32, or f64 for a grid that keeps every bit of the sum. */
+export function gaussian<T>(pts: PixelPoints, size: i32, r: f64, grid: usize): void {
   const W = size;
   const shift = pts.bandShift;
   const rows = 1 << shift;
@@ -95,8 +96,8 @@ export function gaussian(pts: PixelPoints, size: i32, r: f64, grid: usize): void
     }
     for (let j = row0; j < row1; j++) {
       const src = acc + <usize>(j - row0) * rowBytes;
-      const out = grid + <usize>j * <usize>W * 4;
-      for (let c = 0; c < W; c++) store<f32>(out + (<usize>c << 2), <f32>load<f64>(src + (<usize>c << 3)));
+      const out = grid + <usize>j * <usize>W * sizeof<T>();
+      for (let c = 0; c < W; c++) store<T>(out + (<usize>c << alignof<T>()), <T>load<f64>(src + (<usize>c << 3)));
     }
     memory.fill(acc, 0, <usize>rows * rowBytes);
   }

@@ -1,6 +1,6 @@
 // One heatmap tile computed in the browser: the points-heatmap chain (the server's live tiles use the same
 // one) on points regions already in the arena; the pixels and densities are read out of the arena.
-import { readGrid, readImage } from '../../../faaslets/codecs/grid.js'
+import { readGrid, readImage, type GridCells } from '../../../faaslets/codecs/grid.js'
 import type { HeldRegions } from './browser-dataplane.js'
 import type { BrowserChains } from './chains.js'
 
@@ -12,7 +12,7 @@ export interface HeatTile {
   /** RGBA, row-major from the top-left: the pixels of the server's PNG */
   rgba: Uint8Array
   /** f32 densities, the server's `density` output */
-  grid: Float32Array
+  grid: GridCells
   computeMs: number
   totalMs: number
 }

@@ -52,10 +52,10 @@ export async function readResults(brokers: string, topic: string, history?: Map<
       const timer = setTimeout(() => reject(new Error(`reading ${topic} timed out`)), 30_000)
       consumer.run({
         eachMessage: async ({ partition, message }) => {
-          const r = JSON.parse(message.value!.toString()) as { key: string; count: number; duplicates: number; publishedAt: number }
+          const r = JSON.parse(message.value!.toString()) as { key: string; count: number; duplicates: number; publishedAt: number; provisional?: boolean }
           keys.set(r.key, r.count)
           seen.set(partition, Number(message.offset))
-          if (history) history.set(r.key, [...(history.get(r.key) ?? []), `count ${r.count} dup ${r.duplicates} at ${new Date(r.publishedAt).toISOString().slice(11, 23)} (offset ${message.offset})`])
+          if (history) history.set(r.key, [...(history.get(r.key) ?? []), `${r.provisional ? 'provisional ' : ''}count ${r.count} dup ${r.duplicates} at ${new Date(r.publishedAt).toISOString().slice(11, 23)} (offset ${message.offset})`])
           if (done()) { clearTimeout(timer); resolve() }
         },
       }).catch(reject)
