@@ -142,6 +142,10 @@ export interface GatewayOptions {
   logLevel: string
   /** ms to wait for "serving on …" */
   startTimeoutMs?: number
+  /** more flags after the usual ones (bench:edge: --role edge|cloud and theirs) */
+  extraArgs?: string[]
+  /** told the child's pid as soon as it is spawned (an interrupted start can still kill it) */
+  onSpawn?: (pid: number) => void
 }
 
 export class GatewayProcess {
@@ -168,12 +172,13 @@ export class GatewayProcess {
 
   static async start(o: GatewayOptions): Promise<GatewayProcess> {
     const dir = mkdtempSync(join(tmpdir(), 'graticule-scale-'))
-    const args = GatewayProcess.argsFor(o)
+    const args = [...GatewayProcess.argsFor(o), ...(o.extraArgs ?? [])]
     const env: NodeJS.ProcessEnv = {}
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GRATICULE_')) env[k] = v
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/cli.ts'), ...args, '--chains-dir', join(dir, 'chains'), '--faaslets-dir', join(dir, 'faaslets')], {
       cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'],
     })
+    if (child.pid !== undefined) o.onSpawn?.(child.pid)
     let out = '', err = ''
     const onErr = (d: Buffer) => { err = (err + d.toString()).slice(-8000) }
     child.stderr!.on('data', onErr)
