@@ -8,6 +8,7 @@ import { computePartial } from '../../../gateway/cloud/raw-partial.js'
 import { decodeGlobal } from '../../../gateway/cloud/global-result.js'
 import type { PartialGrid } from '../../../gateway/partials/partial.js'
 import type { SensorPoint } from '../../../gateway/ingest/sensor-record.js'
+import { readTopic } from './kafka-scenario.js'
 
 export interface GlobalRecord {
   count: number
@@ -18,43 +19,13 @@ export interface GlobalRecord {
 
 /** The latest global result of every window in `topic` (read from its start to its current end). */
 export async function readGlobal(brokers: string, topic: string, history?: Map<number, string[]>): Promise<Map<number, GlobalRecord>> {
-  const { Kafka, logLevel } = await import('kafkajs')
-  const kafka = new Kafka({ clientId: 'edge-cloud-test', brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 2 } })
-  const admin = kafka.admin()
-  await admin.connect()
-  let ends: Map<number, number>
-  try {
-    ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]))
-  } catch {
-    return new Map()
-  } finally {
-    await admin.disconnect()
-  }
   const out = new Map<number, GlobalRecord>()
-  if ([...ends.values()].every((e) => e === 0)) return out
-  const consumer = kafka.consumer({ groupId: `global-reader.${Date.now()}.${Math.random().toString(36).slice(2)}`, maxWaitTimeInMs: 100 })
-  await consumer.connect()
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true })
-    const seen = new Map<number, number>()
-    await new Promise<void>((resolve, reject) => {
-      const done = () => [...ends].every(([p, end]) => end === 0 || (seen.get(p) ?? -1) + 1 >= end)
-      const timer = setTimeout(() => reject(new Error(`reading ${topic} timed out`)), 30_000)
-      consumer.run({
-        eachMessage: async ({ partition, message }) => {
-          if (message.value) {
-            const r = decodeGlobal(message.value)
-            out.set(r.windowStart, { count: r.count, edges: [...new Set(r.edges.map((e) => e.edge))], grid: r.grid })
-            history?.set(r.windowStart, [...(history.get(r.windowStart) ?? []), `@${message.offset} ${r.count} [${r.edges.map((e) => `${e.edge}/${e.part ?? ''}:${e.count}`).join(' ')}]`])
-          }
-          seen.set(partition, Number(message.offset))
-          if (done()) { clearTimeout(timer); resolve() }
-        },
-      }).catch(reject)
-    })
-  } finally {
-    await consumer.disconnect()
-  }
+  await readTopic(brokers, topic, (message) => {
+    if (!message.value) return
+    const r = decodeGlobal(message.value)
+    out.set(r.windowStart, { count: r.count, edges: [...new Set(r.edges.map((e) => e.edge))], grid: r.grid })
+    history?.set(r.windowStart, [...(history.get(r.windowStart) ?? []), `@${message.offset} ${r.count} [${r.edges.map((e) => `${e.edge}/${e.part ?? ''}:${e.count}`).join(' ')}]`])
+  })
   return out
 }
 

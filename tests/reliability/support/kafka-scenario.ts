@@ -26,12 +26,12 @@ export function distinctPoints(points: Array<{ sensor: string; ts: number }>): n
 }
 
 /**
- * Reads a results topic from its start up to its current end with a fresh consumer group, keeping the last
- * result per window key (results are upserts: a window re-emitted after a crash replaces itself).
+ * Reads `topic` from its start up to its current end with a fresh consumer group (nothing committed), handing
+ * each record to `each` in order of its partition.
  */
-export async function readResults(brokers: string, topic: string, history?: Map<string, string[]>): Promise<Map<string, number>> {
+export async function readTopic(brokers: string, topic: string, each: (message: { value: Buffer | null; offset: string }, partition: number) => void): Promise<void> {
   const { Kafka, logLevel } = await import('kafkajs')
-  const kafka = new Kafka({ clientId: 'reliability-results', brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 2 } })
+  const kafka = new Kafka({ clientId: 'reliability-reader', brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 2 } })
   const admin = kafka.admin()
   await admin.connect()
   let ends: Map<number, number>
@@ -40,8 +40,7 @@ export async function readResults(brokers: string, topic: string, history?: Map<
   } finally {
     await admin.disconnect()
   }
-  const keys = new Map<string, number>()
-  if ([...ends.values()].every((e) => e === 0)) return keys
+  if ([...ends.values()].every((e) => e === 0)) return
   const consumer = kafka.consumer({ groupId: `reader.${Date.now()}.${Math.random().toString(36).slice(2)}`, maxWaitTimeInMs: 100 })
   await consumer.connect()
   try {
@@ -52,10 +51,8 @@ export async function readResults(brokers: string, topic: string, history?: Map<
       const timer = setTimeout(() => reject(new Error(`reading ${topic} timed out`)), 30_000)
       consumer.run({
         eachMessage: async ({ partition, message }) => {
-          const r = JSON.parse(message.value!.toString()) as { key: string; count: number; duplicates: number; publishedAt: number; provisional?: boolean }
-          keys.set(r.key, r.count)
+          each(message, partition)
           seen.set(partition, Number(message.offset))
-          if (history) history.set(r.key, [...(history.get(r.key) ?? []), `${r.provisional ? 'provisional ' : ''}count ${r.count} dup ${r.duplicates} at ${new Date(r.publishedAt).toISOString().slice(11, 23)} (offset ${message.offset})`])
           if (done()) { clearTimeout(timer); resolve() }
         },
       }).catch(reject)
@@ -63,6 +60,19 @@ export async function readResults(brokers: string, topic: string, history?: Map<
   } finally {
     await consumer.disconnect()
   }
+}
+
+/**
+ * The last result per window key of a results topic (results are upserts: a window re-emitted after a crash
+ * replaces itself); `history` gets every record of each key.
+ */
+export async function readResults(brokers: string, topic: string, history?: Map<string, string[]>): Promise<Map<string, number>> {
+  const keys = new Map<string, number>()
+  await readTopic(brokers, topic, (message) => {
+    const r = JSON.parse(message.value!.toString()) as { key: string; count: number; duplicates: number; publishedAt: number; provisional?: boolean }
+    keys.set(r.key, r.count)
+    if (history) history.set(r.key, [...(history.get(r.key) ?? []), `${r.provisional ? 'provisional ' : ''}count ${r.count} dup ${r.duplicates} at ${new Date(r.publishedAt).toISOString().slice(11, 23)} (offset ${message.offset})`])
+  })
   return keys
 }
 
