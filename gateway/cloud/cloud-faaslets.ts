@@ -5,17 +5,15 @@
 import type { Dataplane, InvokeResult } from '../../dataplane/dataplane.js'
 import type { Plan, PlanRef, PlanStep } from '../../dataplane/plan.js'
 import { parseParams } from '../../faaslets/abi/manifest.js'
-import * as L from '../../faaslets/abi/layout.js'
-import { createRegion, type RegionMemory } from '../../faaslets/abi/region.js'
+import { CTX_MAX_INPUTS } from '../../faaslets/abi/layout.js'
+import type { RegionMemory } from '../../faaslets/abi/region.js'
 import { readClusters } from '../../faaslets/codecs/clusters.js'
+import { writePoints } from '../../faaslets/codecs/points.js'
 import type { ClusterSummaries } from '../partials/partial.js'
 import { readGridCells, writeGrid64, writeTileGrid32 } from './grid-region.js'
 
 /** Told of every invocation (the gateway's metrics). */
 export type InvocationObserver = (name: string, plan: Plan, res: InvokeResult) => void
-
-/** At most this many regions one faaslet call reads (the ABI). */
-const MAX_INPUTS = 8
 
 export interface ClusterParams {
   zoom: number
@@ -99,8 +97,8 @@ function sumPlan(n: number, params: number[]): Plan {
   let level: PlanRef[] = Array.from({ length: n }, (_, i) => ({ input: i }))
   while (level.length > 1) {
     const next: PlanRef[] = []
-    for (let i = 0; i < level.length; i += MAX_INPUTS) {
-      const group = level.slice(i, i + MAX_INPUTS)
+    for (let i = 0; i < level.length; i += CTX_MAX_INPUTS) {
+      const group = level.slice(i, i + CTX_MAX_INPUTS)
       if (group.length === 1) next.push(group[0])
       else {
         steps.push({ id: `sum[${steps.length}]`, faaslet: 'grid-combine', params, inputs: group })
@@ -114,16 +112,11 @@ function sumPlan(n: number, params: number[]): Plan {
 
 /** Cluster summaries as one POINTS region (EPSG:3857): a point per summary at its centre, weighted by `by`. */
 function writeSummaryPoints(mem: RegionMemory, parts: ClusterSummaries[], n: number, by: 'count' | 'weight') {
-  const r = createRegion(mem, { kind: L.KIND_POINTS, count: n, stride: L.POINT_STRIDE, crs: 3857, sections: [{ bytes: n * L.POINT_STRIDE, count: n }] })
-  const f = new Float64Array(mem.bytes().buffer, r.sectionPtrs[0], n * 4)
-  let i = 0
-  for (const c of parts) {
-    for (let k = 0; k < c.x.length; k++, i++) {
-      f[i * 4] = c.x[k]
-      f[i * 4 + 1] = c.y[k]
-      f[i * 4 + 2] = c[by][k]
-      f[i * 4 + 3] = i
-    }
+  const join = (col: (c: ClusterSummaries) => Float64Array) => {
+    const out = new Float64Array(n)
+    let at = 0
+    for (const c of parts) { out.set(col(c), at); at += c.x.length }
+    return out
   }
-  return { ptr: r.ptr, len: r.len }
+  return writePoints(mem, { x: join((c) => c.x), y: join((c) => c.y), weight: join((c) => c[by]), id: Float64Array.from({ length: n }, (_, i) => i), crs: 3857 })
 }

@@ -3,9 +3,8 @@
 // for one tile's PNG). Extents are EPSG:3857 metres of the tile range, so a region says where its cells are.
 import type { Descriptor, RegionMemory } from '../../faaslets/abi/region.js'
 import { readGrid, writeGrid } from '../../faaslets/codecs/grid.js'
+import { WEB_MERCATOR_HALF as HALF } from '../../faaslets/codecs/world-file.js'
 import type { PartialGrid } from '../partials/partial.js'
-
-const HALF = 20037508.342789244
 
 /** EPSG:3857 bounds of tiles x0..x1, y0..y1 (inclusive, rows from the top) at zoom z. */
 export function tileRangeExtent(z: number, x0: number, y0: number, x1: number, y1: number): [number, number, number, number] {

@@ -19,17 +19,10 @@
 // interleaved over three edges, 1,413 merged clusters for 1,457 central ones, 72 % of central clusters meet a merged
 // one of the same point count at its nearest, centres 0 px apart at the median, 19 px at p90, 45 px at most (512 px
 // tiles, radius 40); with the edges holding three areas, 91 % the same count, 0 px at p90.
-import { tileRange } from '../../chains/bind.js'
-import { sameTileSet, type TileSet, type WindowPartial } from '../partials/partial.js'
+import { sameTileSet, tileSetGrid, type TileSet, type WindowPartial } from '../partials/partial.js'
 import type { ClusterParams, CloudFaaslets } from './cloud-faaslets.js'
 import { shareKey, shareOf, type EdgeShare, type GlobalResult } from './global-result.js'
 import { tileRangeExtent } from './grid-region.js'
-
-/** The grid a tile set has: its tile range and its size in cells. */
-export function tileSetGrid(ts: TileSet): { x0: number; y0: number; x1: number; y1: number; width: number; height: number } {
-  const r = tileRange(ts.bbox, ts.zoom)
-  return { x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1, width: (r.x1 - r.x0 + 1) * ts.size, height: (r.y1 - r.y0 + 1) * ts.size }
-}
 
 /** Why a partial (with its grid) cannot be merged on `ts`, or null when it can. */
 export function tileSetProblem(p: WindowPartial, ts: TileSet): string | null {

@@ -1,14 +1,13 @@
 // A closed window → the WindowPartial an edge sends upstream. Counts, duplicates, sensors, value statistics and bbox
 // come from the window (its result's windowStats); the density grid and the cluster summaries from the
 // window-partial chain's outputs, raw regions read here — or, with the raw uplink, the window's points instead.
-import { tileRange } from '../../chains/bind.js'
 import type { RawParams } from '../../faaslets/abi/manifest.js'
 import { readClusters } from '../../faaslets/codecs/clusters.js'
 import { readGrid } from '../../faaslets/codecs/grid.js'
 import { fail } from '../../errors/index.js'
 import type { ClosedWindow } from '../ingest/windows.js'
 import type { WindowResult } from '../ingest/window-result.js'
-import type { ClusterSummaries, PartialGrid, RawPoints, TileSet, WindowPartial } from '../partials/partial.js'
+import { tileSetGrid, type ClusterSummaries, type PartialGrid, type RawPoints, type TileSet, type WindowPartial } from '../partials/partial.js'
 import { DEFAULT_CLUSTER_ZOOM, type UplinkKind } from './defaults.js'
 
 /** The chain an edge runs on every closed window (chains/window-partial.yaml). */
@@ -47,11 +46,10 @@ export function partialOf(ctx: PartialContext, result: WindowResult, w: ClosedWi
 /** The mosaic region: the tile set's tiles side by side, cells as f64 (f32 cells, from a chain without `cells: f64`, widened). */
 export function gridOf(region: Uint8Array, t: TileSet): PartialGrid {
   const g = readGrid(region, { ptr: 0, len: region.byteLength })
-  const r = tileRange(t.bbox, t.zoom)
-  const width = (r.x1 - r.x0 + 1) * t.size, height = (r.y1 - r.y0 + 1) * t.size
+  const { x0, y0, x1, y1, width, height } = tileSetGrid(t)
   if (g.width !== width || g.height !== height) throw fail('E_BAD_REGION', `the window-partial grid is ${g.width}×${g.height}, the tile set's ${width}×${height}`)
   const cells = g.values instanceof Float64Array ? g.values : Float64Array.from(g.values)
-  return { x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1, width, height, cells }
+  return { x0, y0, x1, y1, width, height, cells }
 }
 
 /** The clusters region's centres, counts and summed values (EPSG:3857). */

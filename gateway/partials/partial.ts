@@ -11,6 +11,7 @@
 import { promisify } from 'node:util'
 import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib'
 import { Packr, Unpackr } from 'msgpackr'
+import { tileRange } from '../../chains/bind.js'
 
 export const PARTIAL_VERSION = 1
 
@@ -35,6 +36,12 @@ export interface TileSet {
   size: number
   radius: number
   kernel: 'quartic' | 'gaussian'
+}
+
+/** The grid a tile set has: its tile range (inclusive) and its size in cells. */
+export function tileSetGrid(ts: TileSet): { x0: number; y0: number; x1: number; y1: number; width: number; height: number } {
+  const r = tileRange(ts.bbox, ts.zoom)
+  return { x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1, width: (r.x1 - r.x0 + 1) * ts.size, height: (r.y1 - r.y0 + 1) * ts.size }
 }
 
 /** A density grid of a tile set: width × height f64 cells, row-major from the top-left. */

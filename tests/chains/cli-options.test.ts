@@ -4,13 +4,13 @@
 // get, `validate --json`, and the progress line that rewrites itself only on a terminal.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { commands } from '../../bin/commands.js'
 import { Progress } from '../../bin/commands/progress.js'
 import { lines, REPO_ROOT, runCli, type CliOptions, type CliResult } from '../helpers/cli.js'
 import { sampleCities } from '../helpers/tiles.js'
+import { closedPort } from '../helpers/ports.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'graticule-cli-options-'))
 const at = (name: string) => join(dir, name)
@@ -25,15 +25,6 @@ const GEOJSON = JSON.stringify({
 const CSV = `lon,lat,weight\n${CITIES.map((c) => `${c.loc.coordinates[0]},${c.loc.coordinates[1]},${c.population / 1e6}`).join('\n')}\n`
 const BROKEN = 'tests/chains/broken'
 const tile = ['-p', 'z=4', '-p', 'x=8', '-p', 'y=5']
-
-/** A port nobody listens on: one the system just gave out and took back. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 // ─── runs, two at a time (the machine has two cores) ────────────────────────────────────────────────
 

@@ -3,7 +3,6 @@
 // partial per closed window — from POST /ingest, and the windows flushed at shutdown — never one for a provisional
 // window, stays ready, says so at /edge and /readyz, and its bound blocks or drops as told.
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -22,6 +21,7 @@ import type { EdgeOptions } from '../../gateway/edge/edge.js'
 import { decodePartial, encodePartial, encodePartialAsync, partialKey, type TileSet, type WindowPartial } from '../../gateway/partials/partial.js'
 import { distinctByWindow, EDGE_T0, edgePoints } from '../helpers/edge-points.js'
 import { waitFor } from '../helpers/gateway-process.js'
+import { closedPort } from '../helpers/ports.js'
 
 const TILES: TileSet = { bbox: [-10, 35, 30, 60], zoom: 4, size: 32, radius: 3, kernel: 'quartic' }
 const WINDOW_MS = 1_000
@@ -40,15 +40,6 @@ function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'graticule-edge-'))
   dirs.push(d)
   return d
-}
-
-/** A port nothing listens on: the upstream of an edge that is offline. */
-async function closedPort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as { port: number }).port
-  await new Promise((r) => s.close(r))
-  return port
 }
 
 /** Every record a spool directory holds, decoded, in order (the spool opened after its gateway closed). */

@@ -8,7 +8,6 @@
 // (The network cut under load, through a TCP proxy, is tests/reliability/kafka-edge-cloud.test.ts.)
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs'
@@ -22,6 +21,7 @@ import { decodePartial, partialKey, partialRecordKey, type TileSet, type WindowP
 import { decodeHeartbeat, type EdgeHeartbeat } from '../../gateway/partials/heartbeat.js'
 import { distinctByWindow, EDGE_T0, edgePoints } from '../helpers/edge-points.js'
 import { waitFor } from '../helpers/gateway-process.js'
+import { closedPort } from '../helpers/ports.js'
 
 const brokers = inject('kafkaBrokers')
 const TILES: TileSet = { bbox: [-10, 35, 30, 60], zoom: 4, size: 32, radius: 3, kernel: 'quartic' }
@@ -43,14 +43,6 @@ function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'graticule-kafka-edge-'))
   dirs.push(d)
   return d
-}
-
-async function closedPort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as { port: number }).port
-  await new Promise((r) => s.close(r))
-  return port
 }
 
 async function edgeGateway(edge: Partial<EdgeOptions> & Pick<EdgeOptions, 'upstream'>, ingestion: GatewayOptions['ingestion'] = {}): Promise<Gateway> {
