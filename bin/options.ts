@@ -59,6 +59,22 @@ function fromText(spec: OptionSpec, name: string, text: unknown, where: string):
 }
 
 /**
+ * `--grid-bbox -5,42,10,52` as `--grid-bbox=-5,42,10,52`: parseArgs takes a value that starts with a dash for an
+ * option of its own, and coordinates west of Greenwich or south of the equator do. A negative number (or a list
+ * starting with one) after a string option is its value.
+ */
+function joinNegativeValues(table: OptionTable, args: string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith('--') && !args[i].includes('=') ? args[i].slice(2) : ''
+    const next = args[i + 1]
+    if (name && table[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) out.push(`${args[i]}=${args[++i]}`)
+    else out.push(args[i])
+  }
+  return out
+}
+
+/**
  * `positionals`: false (none allowed), true (any), or the positionals as help shows them — "<faaslet>",
  * "<chain.yaml>...", "[command]" — which then also decides how many there must and may be.
  */
@@ -67,7 +83,7 @@ export function parseOptions<T extends OptionTable>(table: T, args: string[], op
   let parsed: ReturnType<typeof parseArgs>
   try {
     parsed = parseArgs({
-      args, allowPositionals: Boolean(opts.positionals), strict: true,
+      args: joinNegativeValues(table, args), allowPositionals: Boolean(opts.positionals), strict: true,
       options: Object.fromEntries(Object.entries(table).map(([k, s]) => [k, { type: s.type, ...(s.multiple ? { multiple: true } : {}), ...(s.short ? { short: s.short } : {}) }])),
     })
   } catch (e) {

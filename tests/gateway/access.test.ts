@@ -191,6 +191,13 @@ describe('the configuration file', () => {
     expect(() => parseOptions(SERVE_OPTIONS, [], { file: { anonymous: ['invoke', 'deploy'] } })).toThrow(/--anonymous must be one of invoke, ingest, admin, got "deploy"/)
   })
 
+  it('takes a value west of Greenwich or south of the equator after its flag, as with =; a flag stays a flag', () => {
+    for (const args of [['--grid-bbox', '-5,-42.5,10,52'], ['--grid-bbox=-5,-42.5,10,52']]) expect(parseOptions(SERVE_OPTIONS, args).values['grid-bbox']).toBe('-5,-42.5,10,52')
+    expect(parseOptions(SERVE_OPTIONS, ['--grid-bbox', '-.5,0,1,1']).values['grid-bbox']).toBe('-.5,0,1,1')
+    expect(() => parseOptions(SERVE_OPTIONS, ['--grid-bbox', '--insecure'])).toThrow(/--grid-bbox/)
+    expect(() => parseOptions(SERVE_OPTIONS, ['--insecure', '-5'])).toThrow()
+  })
+
   it('carries the Kafka client settings (SASL, TLS) the way serve and sensors build them; the password from the environment', () => {
     const path = join(dir, 'kafka.yaml')
     writeFileSync(path, ['kafka: b-1.example:9096,b-2.example:9096', 'kafka-ca: /etc/ssl/kafka-ca.pem', 'kafka-sasl: scram-sha-512', 'kafka-username: graticule', 'kafka-password: from-the-file'].join('\n'))
